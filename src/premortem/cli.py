@@ -1,0 +1,180 @@
+"""Command line: scan, rules, explain, version.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 the scan was incomplete
+(errors) or the call was wrong. 2 wins over 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # bad call: exit 2 with a clear message, like every other failure
+        self.print_usage(sys.stderr)
+        print(f"premortem: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INCOMPLETE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .report import FORMATS
+
+    p = _Parser(prog="premortem", description="Runs the postmortem before the incident.")
+    p.add_argument("--version", action="version", version=f"premortem {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("scan", help="scan files and directories for configurations that caused real outages")
+    s.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
+    s.add_argument("-f", "--format", choices=FORMATS, default="text")
+    s.add_argument("-o", "--output", help="write the report to FILE instead of stdout")
+    s.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "info", "never"],
+                   help="lowest severity that makes the exit code 1 (default: high, or the config's fail_on)")
+    s.add_argument("-c", "--config", help="config file (default: .premortem.yaml from the scanned root upward)")
+    s.add_argument("--helm-values", action="append", default=[], metavar="FILE",
+                   help="extra values file for Helm charts (repeatable; relative to the chart or the cwd)")
+    s.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: automatic)")
+    s.add_argument("--baseline", help="ignore findings whose fingerprint is in this baseline file")
+    s.add_argument("--write-baseline", metavar="FILE", help="write all current findings to FILE as a baseline")
+    s.add_argument("--select", action="append", default=[], metavar="ID", help="run only these rules")
+    s.add_argument("--ignore", action="append", default=[], metavar="ID", help="never run these rules")
+    s.add_argument("--max-file-size", type=float, metavar="MB", help="skip (and report) files larger than this")
+    s.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+
+    r = sub.add_parser("rules", help="list all rules")
+    r.add_argument("-f", "--format", choices=["table", "json", "markdown"], default="table")
+
+    e = sub.add_parser("explain", help="print a rule's documentation")
+    e.add_argument("rule_id")
+
+    sub.add_parser("version", help="print the version")
+    return p
+
+
+def main(argv: list | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INCOMPLETE
+    try:
+        if args.command == "scan":
+            return cmd_scan(args)
+        if args.command == "rules":
+            return cmd_rules(args)
+        if args.command == "explain":
+            return cmd_explain(args)
+        if args.command == "version":
+            print(f"premortem {__version__}")
+            return EXIT_OK
+    except KeyboardInterrupt:
+        print("premortem: interrupted", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    except BrokenPipeError:
+        return EXIT_OK
+    return EXIT_INCOMPLETE
+
+
+def _scan_root(paths: list) -> str:
+    absps = [os.path.abspath(p) for p in paths]
+    if len(absps) == 1:
+        return absps[0] if os.path.isdir(absps[0]) else os.path.dirname(absps[0])
+    common = os.path.commonpath(absps)
+    return common if os.path.isdir(common) else os.path.dirname(common)
+
+
+def cmd_scan(args) -> int:
+    from .config import ConfigError, find_config, load_config
+    from .engine import ScanOptions, scan
+    from .model import Severity
+    from .report import render
+    from .rules.registry import load_rules
+    from .suppress import write_baseline
+
+    root = _scan_root(args.paths)
+    registry = load_rules()
+    config_path = args.config or find_config(root)
+    if args.config and not os.path.isfile(args.config):
+        print(f"premortem: error: config file {args.config} not found", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    try:
+        config = load_config(config_path, registry)
+    except ConfigError as exc:
+        print(f"premortem: error: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    for rid in args.select + args.ignore:
+        if rid.upper() not in registry:
+            print(f"premortem: error: unknown rule ID '{rid}' (see `premortem rules`)", file=sys.stderr)
+            return EXIT_INCOMPLETE
+    if args.max_file_size:
+        config.max_file_size = int(args.max_file_size * 1024 * 1024)
+    if args.baseline and not os.path.isfile(args.baseline):
+        print(f"premortem: error: baseline file {args.baseline} not found", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    opts = ScanOptions(jobs=args.jobs, helm_values=args.helm_values, baseline=args.baseline or "",
+                       select=args.select, ignore=args.ignore)
+    try:
+        result = scan(args.paths, root, config, opts)
+    except (ValueError, json.JSONDecodeError) as exc:  # an unreadable baseline
+        print(f"premortem: error: {args.baseline}: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    if args.write_baseline:
+        write_baseline(args.write_baseline, result.findings)
+        print(f"premortem: wrote {len(result.findings)} findings to baseline {args.write_baseline}", file=sys.stderr)
+
+    to_tty = not args.output and sys.stdout.isatty()
+    color = args.color == "always" or (args.color == "auto" and to_tty and not os.environ.get("NO_COLOR"))
+    text = render(result, args.format, color=color)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+    if result.errors:
+        return EXIT_INCOMPLETE
+    fail_on = args.fail_on or config.fail_on.label
+    if fail_on == "never":
+        return EXIT_OK
+    threshold = Severity.parse(fail_on)
+    return EXIT_FINDINGS if any(f.severity >= threshold for f in result.findings) else EXIT_OK
+
+
+def cmd_rules(args) -> int:
+    from .docs import rules_markdown_index
+    from .rules.registry import load_rules
+
+    rules = load_rules()
+    if args.format == "json":
+        print(json.dumps([r.to_dict() for r in rules.values()], indent=2))
+    elif args.format == "markdown":
+        print(rules_markdown_index(rules))
+    else:
+        w_name = max(len(r.name) for r in rules.values())
+        print(f"{'ID':<6} {'SEVERITY':<9} {'NAME':<{w_name}} {'INCIDENTS':<12} PROD  TITLE")
+        for r in rules.values():
+            print(f"{r.id:<6} {r.severity.label:<9} {r.name:<{w_name}} {','.join(r.incidents) or '-':<12} "
+                  f"{'yes ' if r.production_only else 'no  '}  {r.title}")
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from .docs import rule_markdown
+    from .rules.registry import load_rules
+
+    rules = load_rules()
+    key = args.rule_id.upper()
+    rule = rules.get(key) or next((r for r in rules.values() if r.name == args.rule_id), None)
+    if rule is None:
+        print(f"premortem: error: unknown rule '{args.rule_id}' (see `premortem rules`)", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    print(rule_markdown(rule))
+    return EXIT_OK

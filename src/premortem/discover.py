@@ -1,0 +1,221 @@
+"""Which files to scan and as what: walk the tree, honour .gitignore, skip vendored and binary files,
+and group files into units (a plain file, a Helm chart directory, a Kustomize directory)."""
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+
+import pathspec
+
+from .model import ScanError
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv",
+             "__pycache__", ".terraform", ".tox", ".mypy_cache", ".pytest_cache", "bower_components"}
+YAML_EXT = (".yaml", ".yml")
+JSON_EXT = (".json",)
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+BINARY_SNIFF = 8192
+
+
+@dataclass
+class Unit:
+    """One thing parsed as a whole: a file, a chart directory or a kustomization directory."""
+
+    kind: str  # yaml | json | dockerfile | helm | kustomize
+    path: str  # absolute
+    rel: str  # relative to the scan root
+    size: int = 0
+    members: list = field(default_factory=list)  # files owned by this unit (abs), for helm/kustomize
+
+
+@dataclass
+class Discovery:
+    root: str
+    units: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    files_seen: int = 0
+
+
+def is_dockerfile(name: str) -> bool:
+    low = name.lower()
+    return (low == "dockerfile" or low.startswith("dockerfile.") or low.endswith(".dockerfile")
+            or low == "containerfile" or low.startswith("containerfile."))
+
+
+def _gitignore_spec(directory: str) -> pathspec.PathSpec | None:
+    path = os.path.join(directory, ".gitignore")
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def classify(name: str) -> str | None:
+    if is_dockerfile(name):
+        return "dockerfile"
+    low = name.lower()
+    if low.endswith(YAML_EXT):
+        return "yaml"
+    if low.endswith(JSON_EXT):
+        return "json"
+    return None
+
+
+def rel_of(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return rel.replace(os.sep, "/") if rel != "." else os.path.basename(path)
+
+
+def discover(paths: list, root: str, excludes: list | None = None, max_size: int = 10 * 1024 * 1024) -> Discovery:
+    """Walk `paths` (files or directories) and return the units to parse, relative to `root`."""
+    out = Discovery(root=root)
+    excludes = list(excludes or [])
+    visited_dirs: set = set()
+    charts: list = []
+    kustomizations: list = []
+    files: list = []
+
+    def excluded(rel: str) -> bool:
+        return any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat.rstrip("/") + "/*")
+                   for pat in excludes)
+
+    def add_file(path: str, name: str, explicit: bool) -> None:
+        rel = rel_of(path, root)
+        if excluded(rel):
+            return
+        kind = classify(name)
+        if kind is None:
+            return
+        out.files_seen += 1
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            out.errors.append(ScanError(rel, 0, _os_message(exc)))
+            return
+        if st.st_size > max_size:
+            out.errors.append(ScanError(rel, 0, f"file too large ({st.st_size / 1048576:.1f} MB, limit "
+                                                f"{max_size / 1048576:.0f} MB; raise it with --max-file-size): not scanned"))
+            return
+        files.append(Unit(kind=kind, path=path, rel=rel, size=st.st_size))
+
+    def walk(directory: str, specs: list) -> None:
+        try:
+            real = os.path.realpath(directory)
+        except OSError as exc:  # pragma: no cover
+            out.errors.append(ScanError(rel_of(directory, root), 0, _os_message(exc)))
+            return
+        if real in visited_dirs:
+            out.errors.append(ScanError(rel_of(directory, root), 0,
+                                        "symlink loop: this directory was already scanned through another path; not followed"))
+            return
+        visited_dirs.add(real)
+        spec = _gitignore_spec(directory)
+        if spec is not None:
+            specs = specs + [(directory, spec)]
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            out.errors.append(ScanError(rel_of(directory, root), 0, _os_message(exc)))
+            return
+        names = {e.name for e in entries}
+        if "Chart.yaml" in names:
+            charts.append(directory)
+        for k in KUSTOMIZATION_NAMES:
+            if k in names:
+                kustomizations.append(os.path.join(directory, k))
+                break
+        for entry in entries:
+            path = entry.path
+            if _ignored(path, entry, specs):
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError as exc:
+                out.errors.append(ScanError(rel_of(path, root), 0, _os_message(exc)))
+                continue
+            if entry.is_symlink():
+                try:
+                    os.stat(path)
+                except OSError as exc:
+                    out.errors.append(ScanError(rel_of(path, root), 0, _os_message(exc)))
+                    continue
+            if is_dir:
+                if entry.name in SKIP_DIRS or excluded(rel_of(path, root) + "/"):
+                    continue
+                walk(path, specs)
+            else:
+                add_file(path, entry.name, explicit=False)
+
+    for p in paths:
+        ap = os.path.abspath(p)
+        if os.path.isdir(ap):
+            walk(ap, [])
+        elif os.path.lexists(ap):
+            name = os.path.basename(ap)
+            if classify(name) is None:
+                out.errors.append(ScanError(rel_of(ap, root), 0, "not a format premortem reads (YAML, JSON, Dockerfile)"))
+            else:
+                add_file(ap, name, explicit=True)
+        else:
+            out.errors.append(ScanError(p, 0, "no such file or directory"))
+
+    # Files inside a chart belong to the chart (templates are not YAML until rendered).
+    chart_dirs = sorted(charts, key=len)
+    top_charts = [c for c in chart_dirs
+                  if not any(c != o and c.startswith(o + os.sep) for o in chart_dirs)]
+    owned: set = set()
+    for chart in top_charts:
+        members = [f.path for f in files if f.path.startswith(chart + os.sep)]
+        owned.update(members)
+        out.units.append(Unit(kind="helm", path=chart, rel=rel_of(chart, root), members=members))
+    for kfile in kustomizations:
+        kdir = os.path.dirname(kfile)
+        if any(kdir == c or kdir.startswith(c + os.sep) for c in top_charts):
+            continue
+        owned.add(kfile)
+        out.units.append(Unit(kind="kustomize", path=kdir, rel=rel_of(kdir, root), members=[kfile]))
+    out.units.extend(f for f in files if f.path not in owned)
+    return out
+
+
+def _ignored(path: str, entry: os.DirEntry, specs: list) -> bool:
+    for base, spec in specs:
+        rel = os.path.relpath(path, base).replace(os.sep, "/")
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                rel += "/"
+        except OSError:
+            pass
+        if spec.match_file(rel):
+            return True
+    return False
+
+
+def _os_message(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "symlink loop: the link resolves to itself; not followed"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "unreadable: permission denied"
+    if exc.errno == errno.ENOENT:
+        return "broken symlink or missing file"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def read_text(path: str) -> str:
+    """Read a file as text; raises ValueError with a clear message for binary content."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if b"\x00" in raw[:BINARY_SNIFF]:
+        raise ValueError("binary file (contains NUL bytes): not scanned")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"not UTF-8 text (invalid byte at line {line}): not scanned") from None

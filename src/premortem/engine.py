@@ -1,0 +1,393 @@
+"""One way through: discover → parse → project index → rules → suppress → (report).
+
+Two phases over the units: the first parses every unit and builds the project index; the second
+judges every resource with the complete index. Parsed resources are kept between phases while
+they fit a memory budget; past it, units are parsed again in the second phase, so a 100k-object
+scan holds only the compact index. With --jobs > 1 both phases run in worker processes.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from . import discover as disc
+from .config import Config
+from .model import Finding, Resource, ScanError, Severity, Source, fingerprint, redact
+from .project import Project
+from .rules.registry import Hit, Rule, load_rules
+from .suppress import SuppressionIndex, annotation_suppression, comment_suppressions, read_baseline
+
+CACHE_BUDGET_BYTES = 48 * 1024 * 1024  # input bytes whose parsed form we keep between phases
+PARALLEL_MIN_BYTES = 6 * 1024 * 1024  # below this, worker start-up costs more than it saves
+
+
+@dataclass
+class ScanOptions:
+    jobs: int = 0  # 0 = automatic
+    helm_values: list = field(default_factory=list)
+    baseline: str = ""
+    select: list = field(default_factory=list)  # only these rule IDs
+    ignore: list = field(default_factory=list)  # never these rule IDs
+    today: _dt.date | None = None
+
+
+@dataclass
+class ScanResult:
+    root: str
+    files: int = 0
+    resources: int = 0
+    errors: list = field(default_factory=list)
+    findings: list = field(default_factory=list)
+    suppressed: list = field(default_factory=list)
+    baselined: int = 0
+    rules: dict = field(default_factory=dict)
+    project: Project | None = None
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+
+@dataclass
+class Context:
+    """What a rule may look at besides the resource: the index, config, its options, production evidence."""
+
+    project: Project
+    config: Config
+    options: dict
+    production: str  # evidence, '' when not production
+
+    @property
+    def is_production(self) -> bool:
+        return bool(self.production)
+
+
+@dataclass
+class Loaded:
+    resources: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    consumed: set = field(default_factory=set)  # abs paths of files this unit read
+    suppressions: list = field(default_factory=list)
+    skip: bool = False  # not a top-level unit (e.g. a Kustomize component)
+
+
+# ---- loading ----------------------------------------------------------------------------------
+def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> Loaded:
+    out = Loaded()
+    try:
+        if unit.kind in ("yaml", "json", "dockerfile"):
+            try:
+                text = disc.read_text(unit.path)
+            except ValueError as exc:
+                out.errors.append(ScanError(unit.rel, 0, str(exc)))
+                return out
+            except OSError as exc:
+                out.errors.append(ScanError(unit.rel, 0, disc._os_message(exc)))
+                return out
+            out.consumed.add(unit.path)
+            out.suppressions = comment_suppressions(text, unit.rel)
+            if unit.kind == "dockerfile":
+                from .parse.dockerfile import parse_dockerfile
+
+                out.resources, out.errors = parse_dockerfile(text, unit.rel)
+            else:
+                from .parse.kubernetes import parse_manifest
+
+                out.resources, errs = parse_manifest(text, unit.rel)
+                out.errors.extend(errs)
+        elif unit.kind == "helm":
+            from .parse import helm
+
+            res = helm.load_chart(unit, root, config, helm_values)
+            out.resources, out.errors, out.consumed = res.resources, res.errors, res.consumed
+        elif unit.kind == "kustomize":
+            from .parse import kustomize
+
+            res = kustomize.build(unit, root, config)
+            out.resources, out.errors, out.consumed, out.skip = res.resources, res.errors, res.consumed, res.skip
+        if unit.kind in ("helm", "kustomize"):
+            for path in sorted(out.consumed):
+                if path.endswith((".yaml", ".yml", ".json", ".tpl", ".txt")) or os.path.basename(path).startswith("Dockerfile"):
+                    try:
+                        text = disc.read_text(path)
+                    except (OSError, ValueError):
+                        continue
+                    out.suppressions.extend(comment_suppressions(text, disc.rel_of(path, root)))
+    except Exception as exc:  # a parser bug must not end the scan: report it against the unit
+        out.errors.append(ScanError(unit.rel, 0, f"internal error while reading ({type(exc).__name__}: {exc})"))
+    return out
+
+
+# ---- judging ----------------------------------------------------------------------------------
+class Judge:
+    def __init__(self, rules: list, config: Config, project: Project, root: str):
+        self.rules = rules
+        self.config = config
+        self.project = project
+        self.root = root
+        self._lines: dict = {}
+
+    def _snippet(self, file: str, line: int) -> str:
+        if file not in self._lines:
+            try:
+                text = disc.read_text(os.path.join(self.root, file))
+                self._lines[file] = text.splitlines()
+            except (OSError, ValueError):
+                self._lines[file] = []
+        lines = self._lines[file]
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    def judge(self, r: Resource) -> tuple[list, list]:
+        findings, errors = [], []
+        paths = [r.file, r.origin.unit, r.origin.detail]
+        evidence = self.config.production_evidence(r.namespace, paths)
+        for rule in self.rules:
+            if not rule.applies(r):
+                continue
+            if rule.production_only and not evidence:
+                continue
+            rc = self.config.rule(rule.id)
+            ctx = Context(self.project, self.config, {**rule.options, **rc.options}, evidence)
+            try:
+                for hit in rule.check(r, ctx) or ():
+                    findings.append(self.finding(rule, r, hit, evidence))
+            except Exception as exc:  # never a traceback: the scan is marked incomplete
+                errors.append(ScanError(r.file, r.line, f"internal error in rule {rule.id} on {r.id} "
+                                                        f"({type(exc).__name__}: {exc})"))
+        return findings, errors
+
+    def finding(self, rule: Rule, r: Resource, hit: Hit, evidence: str) -> Finding:
+        src = r.locate(hit.path, key=hit.key)
+        related = []
+        for where, msg in hit.related:
+            s = where if isinstance(where, Source) else r.locate(tuple(where))
+            related.append(_related(s, msg))
+        for s, msg in r.related(hit.path):
+            related.append(_related(s, msg))
+        rc = self.config.rule(rule.id)
+        severity = rc.severity if rc.severity is not None else (hit.severity if hit.severity is not None else rule.severity)
+        path_s = ".".join(str(p) for p in hit.path)
+        message = hit.message
+        snippet = self._snippet(src.file, src.line)
+        for secret in hit.secrets:
+            if secret:
+                message = message.replace(secret, redact(secret))
+                snippet = snippet.replace(secret, redact(secret))
+        if evidence and rule.production_only:
+            message = f"{message} [production: {evidence}]"
+        return Finding(
+            rule_id=rule.id, rule=rule.name, severity=severity, title=rule.title, message=message,
+            incidents=list(rule.incidents), file=src.file, line=src.line, column=src.column,
+            resource=r.id, fix=rule.fix,
+            fingerprint=fingerprint(rule.id, r.origin.unit or r.file, r.id, path_s, hit.identity),
+            production=evidence, related=related, snippet=snippet)
+
+
+def _related(s: Source, msg: str):
+    from .model import Related
+
+    return Related(s.file, s.line, s.column, msg)
+
+
+# ---- worker plumbing (fork: the children inherit the state set just before the pool starts) ----
+_STATE: dict = {}
+
+
+def _phase1(unit: disc.Unit):
+    st = _STATE
+    loaded = load_unit(unit, st["root"], st["config"], st["helm_values"])
+    proj = Project()
+    for r in loaded.resources:
+        proj.add(r)
+    ann = [s for s in (annotation_suppression(r) for r in loaded.resources) if s]
+    return unit.path, proj, loaded.errors, loaded.consumed, loaded.suppressions, ann, len(loaded.resources), loaded.skip
+
+
+def _phase2(unit: disc.Unit):
+    st = _STATE
+    loaded = load_unit(unit, st["root"], st["config"], st["helm_values"])
+    judge = Judge(st["rules"], st["config"], st["project"], st["root"])
+    findings, errors = [], []
+    for r in loaded.resources:
+        f, e = judge.judge(r)
+        findings.extend(f)
+        errors.extend(e)
+    return findings, errors
+
+
+# ---- the scan ---------------------------------------------------------------------------------
+def active_rules(config: Config, options: ScanOptions) -> tuple[dict, list]:
+    registry = load_rules()
+    select = {s.upper() for s in options.select}
+    ignore = {s.upper() for s in options.ignore}
+    rules = [r for r in registry.values()
+             if config.rule(r.id).enabled and (not select or r.id in select) and r.id not in ignore
+             and "suppression" not in (r.applies_to.get("formats") or [])]
+    return registry, rules
+
+
+def scan(paths: list, root: str, config: Config, options: ScanOptions | None = None) -> ScanResult:
+    options = options or ScanOptions()
+    today = options.today or _dt.date.today()
+    registry, rules = active_rules(config, options)
+    result = ScanResult(root=root, rules=registry)
+    found = disc.discover(paths, root, config.exclude, config.max_file_size)
+    result.errors.extend(found.errors)
+    helm_values = list(options.helm_values or config.helm_values)
+
+    # Kustomize first, so files it consumed are not judged again as raw files.
+    order = sorted(found.units, key=lambda u: (u.kind != "kustomize", u.kind != "helm", u.rel))
+    total_bytes = sum(u.size for u in order)
+    jobs = options.jobs or (min(os.cpu_count() or 1, 4) if total_bytes >= PARALLEL_MIN_BYTES else 1)
+    parallel = jobs > 1 and len(order) > 1
+
+    project = Project()
+    sup = SuppressionIndex(today=today)
+    consumed: set = set()
+    consumed_by_kustomize: set = set()
+    cache: dict = {}
+    cached_bytes = 0
+    live_units: list = []
+    _STATE.update(root=root, config=config, helm_values=helm_values, rules=rules)
+
+    def take(unit, proj, errors, used, comment_sups, ann_sups, n_res, skip):
+        nonlocal cached_bytes
+        if skip:
+            return
+        result.errors.extend(errors)
+        consumed.update(used)
+        if unit.kind == "kustomize":
+            consumed_by_kustomize.update(used - {os.path.join(unit.path, n) for n in disc.KUSTOMIZATION_NAMES})
+        project.merge(proj)
+        for s in comment_sups:
+            sup.by_file.setdefault(s.file, [])
+            if not any(x.line == s.line for x in sup.by_file[s.file]):
+                sup.by_file[s.file].append(s)
+        for s in ann_sups:
+            sup.add_resource(s)
+        result.resources += n_res
+        live_units.append(unit)
+
+    kustomize_units = [u for u in order if u.kind == "kustomize"]
+    other_units = [u for u in order if u.kind != "kustomize"]
+
+    def run_phase1(units):
+        nonlocal cached_bytes
+        if parallel and len(units) > 1:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                for unit, res in zip(units, pool.map(_phase1, units, chunksize=8)):
+                    take(unit, *res[1:])
+            return
+        for unit in units:
+            loaded = load_unit(unit, root, config, helm_values)
+            proj = Project()
+            for r in loaded.resources:
+                proj.add(r)
+            ann = [s for s in (annotation_suppression(r) for r in loaded.resources) if s]
+            take(unit, proj, loaded.errors, loaded.consumed, loaded.suppressions, ann, len(loaded.resources), loaded.skip)
+            if not loaded.skip and cached_bytes + unit.size < CACHE_BUDGET_BYTES:
+                cache[unit.path] = loaded.resources
+                cached_bytes += max(unit.size, 1)
+
+    run_phase1(kustomize_units)
+    # a kustomization used as another's base is judged through the overlay only
+    nested = [u for u in live_units if u.kind == "kustomize"
+              and any(os.path.join(u.path, n) in consumed_by_kustomize for n in disc.KUSTOMIZATION_NAMES)]
+    if nested:
+        nested_paths = {u.path for u in nested}
+        live_units[:] = [u for u in live_units if u.path not in nested_paths]
+    run_phase1([u for u in other_units if u.path not in consumed_by_kustomize])
+    result.files = len(consumed) + sum(1 for u in live_units if u.kind in ("yaml", "json", "dockerfile") and u.path not in consumed)
+    result.project = project
+
+    # phase 2: judge every resource with the complete index
+    _STATE["project"] = project
+    findings: list = []
+    if parallel:
+        todo = [u for u in live_units if u.path not in cache]
+        judge = Judge(rules, config, project, root)
+        for u in live_units:
+            for r in cache.get(u.path, []):
+                f, e = judge.judge(r)
+                findings.extend(f)
+                result.errors.extend(e)
+        if todo:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                for f, e in pool.map(_phase2, todo, chunksize=8):
+                    findings.extend(f)
+                    result.errors.extend(e)
+    else:
+        judge = Judge(rules, config, project, root)
+        for u in live_units:
+            resources = cache.get(u.path)
+            if resources is None:
+                resources = load_unit(u, root, config, helm_values).resources
+            for r in resources:
+                f, e = judge.judge(r)
+                findings.extend(f)
+                result.errors.extend(e)
+    _STATE.clear()
+
+    findings = _dedupe(findings)
+    # suppressions
+    baseline = set()
+    if options.baseline:
+        baseline = read_baseline(options.baseline)
+    kept = []
+    for f in findings:
+        s = sup.match(f)
+        if s is not None:
+            f.suppressed = s.reason
+            result.suppressed.append(f)
+            continue
+        if f.fingerprint in baseline:
+            result.baselined += 1
+            continue
+        kept.append(f)
+    kept.extend(_suppression_findings(sup, registry, config, today, bool(options.select)))
+    kept.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+    result.findings = kept
+    result.errors.sort(key=lambda e: (e.file, e.line))
+    return result
+
+
+def _dedupe(findings: list) -> list:
+    """The same rule at the same spot once (a base reached through several overlays, say)."""
+    best: dict = {}
+    for f in findings:
+        key = (f.rule_id, f.file, f.line, f.column)
+        cur = best.get(key)
+        if cur is None or (f.severity, bool(f.production)) > (cur.severity, bool(cur.production)):
+            best[key] = f
+    return list(best.values())
+
+
+def _suppression_findings(sup: SuppressionIndex, registry: dict, config: Config, today, partial: bool) -> list:
+    out = []
+    meta = {"malformed": "PM002", "unused": "PM001", "expired": "PM003"}
+    for s in sup.all():
+        if s.problem:
+            kind, msg = "malformed", f"suppression {s.problem}; it silences nothing"
+        elif s.expired(today):
+            kind, msg = "expired", f"suppression of {', '.join(s.ids)} expired on {s.until.isoformat()}: the findings it covered are reported again"
+        elif not s.used and not partial:
+            kind, msg = "unused", f"suppression of {', '.join(s.ids)} matches no finding: remove it"
+        else:
+            continue
+        for i in s.ids:
+            if i != "all" and i not in registry:
+                kind, msg = "malformed", f"suppression names unknown rule {i}"
+        rid = meta[kind]
+        rule = registry.get(rid)
+        if rule is None or not config.rule(rid).enabled:
+            continue
+        rc = config.rule(rid)
+        out.append(Finding(rule_id=rid, rule=rule.name, severity=rc.severity or rule.severity, title=rule.title,
+                           message=msg, incidents=list(rule.incidents), file=s.file, line=s.line, column=1,
+                           resource=s.resource, fix=rule.fix,
+                           fingerprint=fingerprint(rid, s.file, s.resource, ",".join(s.ids), s.reason)))
+    return out

@@ -1,0 +1,165 @@
+"""The project index: compact facts about every resource of one scan, for cross-object questions
+("which Service selects this pod?", "which PDB covers this StatefulSet?", "which Dockerfile builds
+this image?"). Entries are small so a 100k-object scan fits in memory; rules get the full resource
+they are judging plus this index.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .k8s import workloads
+from .k8s.selectors import selector_matches
+from .model import Resource
+
+
+@dataclass(slots=True)
+class Entry:
+    format: str
+    kind: str
+    name: str
+    namespace: str
+    file: str
+    line: int
+    labels: dict
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.namespace or '-'}/{self.name}"
+
+
+def _small(v) -> bool:
+    return isinstance(v, str) and len(v) <= 4096
+
+
+def facts_of(r: Resource) -> dict:
+    """The facts the index keeps per kind; everything else is dropped after the file is judged."""
+    f: dict = {}
+    if r.format == "dockerfile":
+        d = r.data
+        f.update({"from": d.get("from"), "final": d.get("final"), "env": d.get("env"),
+                  "entrypoint": d.get("entrypoint"), "cmd": d.get("cmd"), "labels": d.get("labels"),
+                  "dir": os.path.dirname(r.file)})
+        return f
+    tpl_path = workloads.pod_spec_path(r)
+    if tpl_path is not None:
+        f["pod_labels"] = workloads.pod_labels(r)
+        f["replicas"] = workloads.replicas(r)
+        f["images"] = [c.image for c in workloads.containers(r)]
+        ports = []
+        for c in workloads.containers(r, include_init=False):
+            for p in c.ports:
+                ports.append({"name": p.get("name"), "port": p.get("containerPort")})
+        f["ports"] = ports
+        f["selector"] = r.get(("spec", "selector"))
+        f["origin"] = r.origin.kind
+    elif r.kind == "Service":
+        f["selector"] = r.get(("spec", "selector"))
+        f["type"] = r.get(("spec", "type"), "ClusterIP")
+        f["ports"] = r.get(("spec", "ports")) or []
+    elif r.kind == "PodDisruptionBudget":
+        f["selector"] = r.get(("spec", "selector"))
+        f["minAvailable"] = r.get(("spec", "minAvailable"))
+        f["maxUnavailable"] = r.get(("spec", "maxUnavailable"))
+    elif r.kind == "HorizontalPodAutoscaler":
+        f["target"] = r.get(("spec", "scaleTargetRef")) or {}
+        f["min"] = r.get(("spec", "minReplicas"), 1)
+        f["max"] = r.get(("spec", "maxReplicas"))
+    elif r.kind in ("ConfigMap", "Secret"):
+        data = r.get(("data",)) or {}
+        f["data"] = {k: v for k, v in data.items() if _small(v)} if isinstance(data, dict) else {}
+        if r.kind == "Secret":  # keep keys only, never values
+            f["data"] = {k: None for k in f["data"]}
+    elif r.kind == "ScaledObject":  # KEDA
+        f["target"] = r.get(("spec", "scaleTargetRef")) or {}
+        f["max"] = r.get(("spec", "maxReplicaCount"))
+    return f
+
+
+class Project:
+    """An index over all resources of one scan."""
+
+    def __init__(self) -> None:
+        self.entries: list = []
+        self._by_kind: dict = {}
+
+    def add(self, r: Resource) -> None:
+        e = Entry(r.format, r.kind, r.name, r.namespace, r.file, r.line,
+                  dict(r.labels) if r.format == "kubernetes" else {}, facts_of(r))
+        self.entries.append(e)
+        self._by_kind.setdefault(e.kind, []).append(e)
+
+    def merge(self, other: "Project") -> None:
+        for e in other.entries:
+            self.entries.append(e)
+            self._by_kind.setdefault(e.kind, []).append(e)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # ---- queries -------------------------------------------------------------------------
+    def of_kind(self, *kinds: str) -> list:
+        out = []
+        for k in kinds:
+            out.extend(self._by_kind.get(k, []))
+        return out
+
+    def get(self, kind: str, name: str, namespace: str = "") -> Entry | None:
+        for e in self._by_kind.get(kind, []):
+            if e.name == name and _same_ns(e.namespace, namespace):
+                return e
+        return None
+
+    def workloads(self) -> list:
+        return [e for e in self.entries if "pod_labels" in e.facts]
+
+    def services_selecting(self, pod_labels: dict, namespace: str) -> list:
+        return [s for s in self.of_kind("Service")
+                if _same_ns(s.namespace, namespace) and isinstance(s.facts.get("selector"), dict)
+                and s.facts["selector"] and selector_matches(s.facts["selector"], pod_labels)]
+
+    def pdbs_selecting(self, pod_labels: dict, namespace: str) -> list:
+        return [p for p in self.of_kind("PodDisruptionBudget")
+                if _same_ns(p.namespace, namespace) and selector_matches(p.facts.get("selector"), pod_labels)]
+
+    def workloads_selected_by(self, selector, namespace: str, flat: bool = False) -> list:
+        if not selector:
+            return []
+        return [w for w in self.workloads()
+                if _same_ns(w.namespace, namespace) and selector_matches(selector, w.facts.get("pod_labels") or {})]
+
+    def autoscalers_for(self, kind: str, name: str, namespace: str) -> list:
+        return [h for h in self.of_kind("HorizontalPodAutoscaler", "ScaledObject")
+                if _same_ns(h.namespace, namespace) and (h.facts.get("target") or {}).get("name") == name
+                and (h.facts.get("target") or {}).get("kind", "Deployment") == kind]
+
+    def config_value(self, kind: str, name: str, key: str, namespace: str) -> str | None:
+        e = self.get(kind, name, namespace)
+        if e is None:
+            return None
+        return (e.facts.get("data") or {}).get(key)
+
+    def dockerfiles_for_image(self, image: str, mapping: dict | None = None) -> list:
+        """Final Dockerfile stages that build `image`: from config `images:`, an OCI title label,
+        or a Dockerfile in a directory named like the image's repository."""
+        repo = image.split("@")[0]
+        last = repo.rsplit("/", 1)[-1]
+        if ":" in last:
+            repo = repo.rsplit(":", 1)[0]
+            last = last.split(":")[0]
+        stages = [e for e in self.of_kind("DockerStage") if e.facts.get("final")]
+        if mapping:
+            for name, path in mapping.items():
+                if name == repo or name == image:
+                    hits = [s for s in stages if s.file == path or s.facts.get("dir") == path.rstrip("/")]
+                    if hits:
+                        return hits
+        hits = [s for s in stages if (s.facts.get("labels") or {}).get("org.opencontainers.image.title") == last]
+        if hits:
+            return hits
+        return [s for s in stages if os.path.basename(s.facts.get("dir") or "") == last]
+
+
+def _same_ns(a: str, b: str) -> bool:
+    return (a or "") == (b or "") or not a or not b
