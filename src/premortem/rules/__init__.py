@@ -1,9 +1,6 @@
-"""Rule families. Every rule module is listed here by name and imported by the registry; a rule's
-file is named for its ID (`rules/images/pm501_mutable_image_tag.py`), so any ID is one step away."""
+"""Rule families, one package each. A rule lives in `rules/<family>/pm123_<name>.py` (its ID in the
+file name, so any ID is one step away); the registry imports every such module of the families
+named here. Families follow the catalog: images (5.x), rollout (7.x, R3, R9, R10), dependencies
+(8.x, R8), secrets (4.x); meta holds suppression hygiene."""
 
-RULE_MODULES = [
-    "meta.pm001_unused_suppression",
-    "meta.pm002_malformed_suppression",
-    "meta.pm003_expired_suppression",
-    "images.pm501_mutable_image_tag",
-]
+FAMILIES = ["meta", "images", "rollout", "dependencies", "secrets"]

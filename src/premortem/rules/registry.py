@@ -6,6 +6,7 @@ path inside the resource and the engine turns that into file:line, fingerprint a
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -69,6 +70,7 @@ class Rule:
 
 
 _RULES: dict = {}
+_LOADED: list = []
 _ID = re.compile(r"^PM\d{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -120,12 +122,29 @@ def rule(*, id: str, name: str, severity: str, severity_reason: str, incidents: 
     return wrap
 
 
-def load_rules() -> dict:
-    """Import every family's rule modules (listed by name in premortem.rules) and return the registry."""
-    from . import RULE_MODULES
+_RULE_FILE = re.compile(r"^pm\d{3}_[a-z0-9_]+$")
 
-    for mod in RULE_MODULES:
-        importlib.import_module(f"premortem.rules.{mod}")
+
+def rule_modules() -> list:
+    """Every rule module: `rules/<family>/pm123_name.py` for each family named in premortem.rules.
+    The file is the registration; its name carries the rule ID, so an ID is one step from its code."""
+    from . import FAMILIES
+
+    mods = []
+    for family in FAMILIES:
+        pkg = importlib.import_module(f"premortem.rules.{family}")
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if _RULE_FILE.match(info.name):
+                mods.append(f"premortem.rules.{family}.{info.name}")
+    return sorted(mods)
+
+
+def load_rules() -> dict:
+    """Import every rule module and return the registry (id -> Rule), sorted by ID."""
+    if not _LOADED:
+        for mod in rule_modules():
+            importlib.import_module(mod)
+        _LOADED.append(True)
     return dict(sorted(_RULES.items()))
 
 
