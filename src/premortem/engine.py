@@ -191,8 +191,17 @@ def _related(s: Source, msg: str):
     return Related(s.file, s.line, s.column, msg)
 
 
-# ---- worker plumbing (fork: the children inherit the state set just before the pool starts) ----
+# ---- worker plumbing ---------------------------------------------------------------------------
+# Workers come from a forkserver, not a plain fork: Helm runs a Go runtime in-process, which is not
+# fork-safe once started, so chart and Kustomize units always stay in the main process and only
+# plain files go to workers. The state a worker needs is handed over once, by its initializer.
 _STATE: dict = {}
+IN_PROCESS_KINDS = ("helm", "kustomize")
+
+
+def _init_worker(state: dict) -> None:
+    _STATE.clear()
+    _STATE.update(state)
 
 
 def _phase1(unit: disc.Unit):
@@ -202,7 +211,7 @@ def _phase1(unit: disc.Unit):
     for r in loaded.resources:
         proj.add(r)
     ann = [s for s in (annotation_suppression(r) for r in loaded.resources) if s]
-    return unit.path, proj, loaded.errors, loaded.consumed, loaded.suppressions, ann, len(loaded.resources), loaded.skip
+    return proj, loaded.errors, loaded.consumed, loaded.suppressions, ann, len(loaded.resources), loaded.skip
 
 
 def _phase2(unit: disc.Unit):
@@ -215,6 +224,11 @@ def _phase2(unit: disc.Unit):
         findings.extend(f)
         errors.extend(e)
     return findings, errors
+
+
+def _pool(jobs: int, state: dict) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(state,))
 
 
 # ---- the scan ---------------------------------------------------------------------------------
@@ -250,7 +264,6 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
     cache: dict = {}
     cached_bytes = 0
     live_units: list = []
-    _STATE.update(root=root, config=config, helm_values=helm_values, rules=rules)
 
     def take(unit, proj, errors, used, comment_sups, ann_sups, n_res, skip):
         nonlocal cached_bytes
@@ -275,20 +288,24 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
 
     def run_phase1(units):
         nonlocal cached_bytes
-        if parallel and len(units) > 1:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                for unit, res in zip(units, pool.map(_phase1, units, chunksize=8)):
-                    take(unit, *res[1:])
-            return
+        pooled = [u for u in units if u.kind not in IN_PROCESS_KINDS] if parallel else []
+        results = {}
+        if len(pooled) > 1:
+            state = dict(root=root, config=config, helm_values=helm_values)
+            with _pool(jobs, state) as pool:
+                for unit, res in zip(pooled, pool.map(_phase1, pooled, chunksize=16)):
+                    results[unit.path] = res
         for unit in units:
+            if unit.path in results:
+                take(unit, *results.pop(unit.path))
+                continue
             loaded = load_unit(unit, root, config, helm_values)
             proj = Project()
             for r in loaded.resources:
                 proj.add(r)
             ann = [s for s in (annotation_suppression(r) for r in loaded.resources) if s]
             take(unit, proj, loaded.errors, loaded.consumed, loaded.suppressions, ann, len(loaded.resources), loaded.skip)
-            if not loaded.skip and cached_bytes + unit.size < CACHE_BUDGET_BYTES:
+            if not loaded.skip and (unit.kind in IN_PROCESS_KINDS or cached_bytes + unit.size < CACHE_BUDGET_BYTES):
                 cache[unit.path] = loaded.resources
                 cached_bytes += max(unit.size, 1)
 
@@ -302,35 +319,27 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
     run_phase1([u for u in other_units if u.path not in consumed_by_kustomize])
     result.files = len(consumed) + sum(1 for u in live_units if u.kind in ("yaml", "json", "dockerfile") and u.path not in consumed)
     result.project = project
-
     # phase 2: judge every resource with the complete index
-    _STATE["project"] = project
     findings: list = []
-    if parallel:
-        todo = [u for u in live_units if u.path not in cache]
-        judge = Judge(rules, config, project, root)
-        for u in live_units:
-            for r in cache.get(u.path, []):
-                f, e = judge.judge(r)
+    judge = Judge(rules, config, project, root)
+    todo = [u for u in live_units if u.path not in cache]
+    for u in live_units:
+        for r in cache.get(u.path, []):
+            f, e = judge.judge(r)
+            findings.extend(f)
+            result.errors.extend(e)
+    if parallel and len(todo) > 1:
+        state = dict(root=root, config=config, helm_values=helm_values, rules=rules, project=project)
+        with _pool(jobs, state) as pool:
+            for f, e in pool.map(_phase2, todo, chunksize=16):
                 findings.extend(f)
                 result.errors.extend(e)
-        if todo:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                for f, e in pool.map(_phase2, todo, chunksize=8):
-                    findings.extend(f)
-                    result.errors.extend(e)
     else:
-        judge = Judge(rules, config, project, root)
-        for u in live_units:
-            resources = cache.get(u.path)
-            if resources is None:
-                resources = load_unit(u, root, config, helm_values).resources
-            for r in resources:
+        for u in todo:
+            for r in load_unit(u, root, config, helm_values).resources:
                 f, e = judge.judge(r)
                 findings.extend(f)
                 result.errors.extend(e)
-    _STATE.clear()
 
     findings = _dedupe(findings)
     # suppressions

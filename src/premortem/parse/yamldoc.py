@@ -63,13 +63,14 @@ def _convert(node, path, doc: Doc, depth=0):
         return [_convert(item, path + (i,), doc, depth + 1) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
+        inherited: dict = {}  # from `<<: *anchor`; explicit keys win wherever they are written
         for knode, vnode in node.value:
-            if knode.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`
+            if knode.tag == "tag:yaml.org,2002:merge":
                 merged = _convert(vnode, path, Doc(data=None, line=0), depth + 1)
                 for m in merged if isinstance(merged, list) else [merged]:
                     if isinstance(m, dict):
                         for k, v in m.items():
-                            out.setdefault(k, v)
+                            inherited.setdefault(k, v)
                 continue
             if isinstance(knode, yaml.ScalarNode):
                 key = _scalar(knode)
@@ -84,6 +85,8 @@ def _convert(node, path, doc: Doc, depth=0):
                     knode.start_mark.line + 1, knode.start_mark.column + 1)
             doc.key_positions[kpath] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
             out[key] = _convert(vnode, kpath, doc, depth + 1)
+        for k, v in inherited.items():
+            out.setdefault(k, v)
         return out
     return None  # pragma: no cover
 

@@ -1,0 +1,2 @@
+# "cleaning up" at 3:00 AM
+node_desired_size = 2
