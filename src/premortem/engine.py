@@ -120,6 +120,30 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
     return out
 
 
+def index_resources(resources: list) -> tuple[Project, list]:
+    """Index a unit's resources; an object too malformed to index is an error, never a traceback."""
+    proj, errors = Project(), []
+    for r in resources:
+        try:
+            proj.add(r)
+        except Exception as exc:
+            errors.append(ScanError(r.file, r.line, f"internal error while indexing {r.id} "
+                                                    f"({type(exc).__name__}: {exc})"))
+    return proj, errors
+
+
+def annotations_of(resources: list) -> list:
+    out = []
+    for r in resources:
+        try:
+            s = annotation_suppression(r)
+        except Exception:  # a malformed annotation block: nothing to honour
+            s = None
+        if s:
+            out.append(s)
+    return out
+
+
 # ---- judging ----------------------------------------------------------------------------------
 class Judge:
     def __init__(self, rules: list, config: Config, project: Project, root: str):
@@ -207,11 +231,9 @@ def _init_worker(state: dict) -> None:
 def _phase1(unit: disc.Unit):
     st = _STATE
     loaded = load_unit(unit, st["root"], st["config"], st["helm_values"])
-    proj = Project()
-    for r in loaded.resources:
-        proj.add(r)
-    ann = [s for s in (annotation_suppression(r) for r in loaded.resources) if s]
-    return proj, loaded.errors, loaded.consumed, loaded.suppressions, ann, len(loaded.resources), loaded.skip
+    proj, errors = index_resources(loaded.resources)
+    return proj, loaded.errors + errors, loaded.consumed, loaded.suppressions, annotations_of(loaded.resources), \
+        len(loaded.resources), loaded.skip
 
 
 def _phase2(unit: disc.Unit):
@@ -265,22 +287,24 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
     cached_bytes = 0
     live_units: list = []
 
+    unit_index: dict = {}  # unit path -> (Project, resource count); merged once nested units are known
+
     def take(unit, proj, errors, used, comment_sups, ann_sups, n_res, skip):
-        nonlocal cached_bytes
+        consumed.update(used)
+        if unit.kind == "kustomize":
+            # a Component's patch files are fragments: never judge them as raw objects
+            own = set() if skip else {os.path.join(unit.path, n) for n in disc.KUSTOMIZATION_NAMES}
+            consumed_by_kustomize.update(used - own)
         if skip:
             return
         result.errors.extend(errors)
-        consumed.update(used)
-        if unit.kind == "kustomize":
-            consumed_by_kustomize.update(used - {os.path.join(unit.path, n) for n in disc.KUSTOMIZATION_NAMES})
-        project.merge(proj)
+        unit_index[unit.path] = (proj, n_res)
         for s in comment_sups:
             sup.by_file.setdefault(s.file, [])
             if not any(x.line == s.line for x in sup.by_file[s.file]):
                 sup.by_file[s.file].append(s)
         for s in ann_sups:
             sup.add_resource(s)
-        result.resources += n_res
         live_units.append(unit)
 
     kustomize_units = [u for u in order if u.kind == "kustomize"]
@@ -300,11 +324,9 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
                 take(unit, *results.pop(unit.path))
                 continue
             loaded = load_unit(unit, root, config, helm_values)
-            proj = Project()
-            for r in loaded.resources:
-                proj.add(r)
-            ann = [s for s in (annotation_suppression(r) for r in loaded.resources) if s]
-            take(unit, proj, loaded.errors, loaded.consumed, loaded.suppressions, ann, len(loaded.resources), loaded.skip)
+            proj, errors = index_resources(loaded.resources)
+            take(unit, proj, loaded.errors + errors, loaded.consumed, loaded.suppressions,
+                 annotations_of(loaded.resources), len(loaded.resources), loaded.skip)
             if not loaded.skip and (unit.kind in IN_PROCESS_KINDS or cached_bytes + unit.size < CACHE_BUDGET_BYTES):
                 cache[unit.path] = loaded.resources
                 cached_bytes += max(unit.size, 1)
@@ -317,6 +339,10 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
         nested_paths = {u.path for u in nested}
         live_units[:] = [u for u in live_units if u.path not in nested_paths]
     run_phase1([u for u in other_units if u.path not in consumed_by_kustomize])
+    for u in live_units:  # nested bases were dropped above, so their objects are not indexed twice
+        proj, n_res = unit_index[u.path]
+        project.merge(proj)
+        result.resources += n_res
     result.files = len(consumed) + sum(1 for u in live_units if u.kind in ("yaml", "json", "dockerfile") and u.path not in consumed)
     result.project = project
     # phase 2: judge every resource with the complete index

@@ -71,7 +71,7 @@ class Resource:
     doc_index: int = 0
     # For rendered/built objects: maps a path to another Source (e.g. the values.yaml line)
     value_sources: dict = field(default_factory=dict)
-    # callable(path) -> Source | None overriding locate (Helm template mapping)
+    # callable(path, key) -> Source | None overriding locate (Helm templates, Kustomize patches)
     locator: Any = None
     # callable(path) -> list[(Source, str)] of related places (Helm values lines)
     relator: Any = None
@@ -112,7 +112,7 @@ class Resource:
 
     def locate(self, path: Path = (), key: bool = False) -> Source:
         if self.locator is not None:
-            found = self.locator(path)
+            found = self.locator(tuple(path), key)
             if found is not None:
                 return found
         table = self.key_positions if key else self.positions

@@ -3,7 +3,9 @@
     ::error file=k8s/deploy.yaml,line=11,col=18,title=PM501 mutable-image-tag (high)::container 'app' ...
 
 critical/high → `error`, medium → `warning`, low/info → `notice`. Escaping follows the Actions
-toolkit: data escapes `%`, CR and LF; properties also escape `:` and `,`. A last plain line sums up.
+toolkit: data escapes `%`, CR and LF; properties also escape `:` and `,`. Scan errors come first,
+then findings from the worst down (GitHub shows only the first annotations of each kind per
+step); a last plain line sums up.
 
 Paths are made relative to the repository checkout (`$GITHUB_WORKSPACE`, else the working
 directory) when the scanned root lies inside it, so annotations land on the right file even when
@@ -76,16 +78,15 @@ def command(name: str, message: str, **props) -> str:
 
 def render(result, color: bool = False) -> str:
     _, prefix = workspace(result)
-    out = []
-    for f in result.findings:
+    # GitHub shows only the first few annotations of each kind per step: scan errors and the worst first
+    out = [command("error", e.message, file=repo_path(prefix, e.file), line=e.line, col=e.column,
+                   title="premortem scan error (the scan is incomplete)") for e in result.errors]
+    for f in sorted(result.findings, key=lambda f: -f.severity):
         body = [f.message, f"Fix: {f.fix}"]
         if f.incidents:
             body.append(f"Incidents: {', '.join(f.incidents)} (premortem explain {f.rule_id})")
         body += [f"Also {repo_path(prefix, r.file)}:{r.line}: {r.message}" for r in f.related]
         out.append(command(COMMAND[f.severity], "\n".join(body), file=repo_path(prefix, f.file), line=f.line,
                            col=f.column, title=f"{f.rule_id} {f.rule} ({f.severity.label}): {f.title}"))
-    for e in result.errors:
-        out.append(command("error", e.message, file=repo_path(prefix, e.file), line=e.line, col=e.column,
-                           title="premortem scan error (the scan is incomplete)"))
     out.append(summary(result))
     return "\n".join(out) + "\n"

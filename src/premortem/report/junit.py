@@ -31,8 +31,8 @@ def _case(suite, classname: str, name: str, file: str = "", line: int = 0) -> ET
 
 
 def _body(f, prefix: str) -> str:
-    lines = [f"{f.rule_id} {f.rule} ({f.severity.label}): {f.title}", f"{repo_path(prefix, f.file)}:{f.line}:{f.column}"
-             f"  {f.resource}", "", f.message]
+    where = f"{repo_path(prefix, f.file)}:{f.line}:{f.column}"
+    lines = [f"{f.rule_id} {f.rule} ({f.severity.label}): {f.title}", f"{where}  {f.resource}".rstrip(), "", f.message]
     if f.snippet:
         lines += ["", f"    {f.line} | {f.snippet}"]
     lines += [f"also {repo_path(prefix, r.file)}:{r.line}: {r.message}" for r in f.related]
@@ -56,7 +56,8 @@ def to_element(result) -> ET.Element:
         ET.SubElement(props, "property", {"name": k, "value": str(v)})
     for f in result.findings:
         path = repo_path(prefix, f.file)
-        case = _case(suite, path, f"{f.rule_id} {f.rule} {f.resource} at {f.line}:{f.column}", path, f.line)
+        name = " ".join(p for p in (f.rule_id, f.rule, f.resource) if p) + f" at {f.line}:{f.column}"
+        case = _case(suite, path, name, path, f.line)
         fail = ET.SubElement(case, "failure", {"type": f.severity.label, "message": _x(f.message)})
         fail.text = _body(f, prefix)
     for e in result.errors:

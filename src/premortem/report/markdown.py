@@ -1,8 +1,8 @@
 """`--format markdown`: a pull-request comment.
 
-A heading with counts by severity, a table (severity, rule, file:line, resource, message), one
-collapsible `<details>` per finding with the fix and incidents, the scan errors, and how many
-findings were suppressed or baselined. Text from findings is escaped (`|`, backticks, HTML) so a
+A heading with counts by severity, a table worst first (severity, rule, file:line, resource,
+message), one collapsible `<details>` per finding with the fix and incidents, the scan errors,
+and how many findings were suppressed or baselined. Text from findings is escaped (`|`, backticks, HTML) so a
 manifest cannot break the table or inject markup. The comment stays under GitHub's limit: past
 MAX_CHARS the remaining findings are left out with a note saying how many.
 """
@@ -16,11 +16,12 @@ from .github import repo_path, workspace
 MAX_CHARS = 65_000  # GitHub rejects comments over 65,536 characters
 ICON = {Severity.CRITICAL: "🟣", Severity.HIGH: "🔴", Severity.MEDIUM: "🟠", Severity.LOW: "🔵", Severity.INFO: "⚪"}
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def html(s: str) -> str:
     """Text inside raw HTML (where Markdown escapes would show literally)."""
-    return " ".join(str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split())
+    return " ".join(_CONTROL.sub("\ufffd", str(s)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split())
 
 
 def text(s: str) -> str:
@@ -29,13 +30,16 @@ def text(s: str) -> str:
     return _SPECIAL.sub(r"\\\1", html(s))
 
 
-def code(s: str) -> str:
-    """A code span that survives backticks inside it; `|` escaped for table cells."""
-    s = " ".join(str(s).split())
+def code(s: str, table: bool = True) -> str:
+    """A code span that survives backticks inside it; `|` escaped for table cells ('' stays '')."""
+    s = " ".join(_CONTROL.sub("\ufffd", str(s)).split())
+    if not s:
+        return ""
     longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
-    return f"{fence}{pad}{s}{pad}{fence}".replace("|", "\\|")
+    out = f"{fence}{pad}{s}{pad}{fence}"
+    return out.replace("|", "\\|") if table else out
 
 
 def _plural(n: int, word: str) -> str:
@@ -50,9 +54,8 @@ def _heading(result) -> list:
         by = ", ".join(f"{ICON[s]} {counts[s]} {s.label}" for s in sorted(counts, reverse=True))
         head = f"## premortem: {_plural(len(result.findings), 'finding')} ({by})"
     else:
-        head = "## premortem: no findings ✅"
-    if result.errors:
-        head += f", {_plural(len(result.errors), 'error')}"
+        head = "## premortem: no findings"
+    head += f", {_plural(len(result.errors), 'error')}" if result.errors else ("" if counts else " ✅")
     lines = [head, "", f"Scanned {_plural(result.files, 'file')} and {_plural(result.resources, 'resource')}."]
     if result.errors:
         lines[-1] += " ⚠️ **The scan is incomplete**: some files could not be read (see Errors)."
@@ -61,12 +64,13 @@ def _heading(result) -> list:
 
 def _details(f, where: str) -> str:
     lines = ["<details>", f"<summary>{f.severity.label} · {f.rule_id} {html(f.rule)} · {html(where)}</summary>", "",
-             f"**{text(f.title)}** in {code(f.resource)}", "", text(f.message), ""]
+             f"**{text(f.title)}**" + (f" in {code(f.resource, table=False)}" if f.resource else ""), "",
+             text(f.message), ""]
     if f.snippet:
         fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", f.snippet)), default=0) + 1)
         lines += [fence, f.snippet, fence, ""]
     for r in f.related:
-        lines.append(f"- also {code(f'{r.file}:{r.line}')}: {text(r.message)}")
+        lines.append(f"- also {code(f'{r.file}:{r.line}', table=False)}: {text(r.message)}")
     lines += [f"**Fix:** {f.fix}", ""]
     if f.incidents:
         lines += [f"**Incidents:** {', '.join(text(i) for i in f.incidents)} (`premortem explain {f.rule_id}`)", ""]
@@ -81,7 +85,7 @@ def render(result, color: bool = False) -> str:
         tail += ["### Errors", ""]
         for e in result.errors:
             path = repo_path(prefix, e.file)
-            tail.append(f"- {code(f'{path}:{e.line}' if e.line else path)}: {text(e.message)}")
+            tail.append(f"- {code(f'{path}:{e.line}' if e.line else path, table=False)}: {text(e.message)}")
         tail.append("")
     hidden = []
     if result.suppressed:
@@ -90,7 +94,7 @@ def render(result, color: bool = False) -> str:
         hidden.append(f"{result.baselined} in the baseline")
     tail.append(f"_{' and '.join(hidden)} not shown._" if hidden else "_No findings were suppressed or baselined._")
     rows, details = [], []
-    for f in result.findings:
+    for f in sorted(result.findings, key=lambda f: -f.severity):  # worst first: they survive truncation
         where = f"{repo_path(prefix, f.file)}:{f.line}"
         rows.append(f"| {ICON[f.severity]} {f.severity.label} | {f.rule_id} {text(f.rule)} | {code(where)} | "
                     f"{code(f.resource)} | {text(f.message)} |")
@@ -112,20 +116,18 @@ def render(result, color: bool = False) -> str:
     if len(out) <= MAX_CHARS:
         return out
     # keep every table row if possible, then as many details as fit; else as many rows as fit
-    n_rows = len(rows)
-    while n_rows and len(assemble(n_rows, 0)) > MAX_CHARS:
-        n_rows = _shrink(n_rows, len(assemble(n_rows, 0)))
-    n_details = 0
-    if n_rows == len(rows):
-        n_details = len(details)
-        while n_details and len(assemble(n_rows, n_details)) > MAX_CHARS:
-            n_details = _shrink(n_details, len(assemble(n_rows, n_details)))
+    n_rows = _most(len(rows), lambda k: len(assemble(k, 0)) <= MAX_CHARS)
+    n_details = _most(len(details), lambda k: len(assemble(n_rows, k)) <= MAX_CHARS) if n_rows == len(rows) else 0
     out = assemble(n_rows, n_details)
     if len(out) > MAX_CHARS:  # only errors left: cut them too
         out = out[:MAX_CHARS - 80].rsplit("\n", 1)[0] + "\n\n_…cut at the comment size limit._\n"
     return out
 
 
-def _shrink(n: int, size: int) -> int:
-    """A smaller count, proportional to how far over the limit we are (few re-renders)."""
-    return min(n - 1, int(n * MAX_CHARS / size))
+def _most(n: int, fits) -> int:
+    """The largest k in 0..n with fits(k) (fits is monotonic), by bisection: few re-renders."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
