@@ -165,6 +165,7 @@ class Judge:
 
     def judge(self, r: Resource) -> tuple[list, list]:
         findings, errors = [], []
+        secrets: set = set()
         paths = [r.file, r.origin.unit, r.origin.detail]
         evidence = self.config.production_evidence(r.namespace, paths)
         for rule in self.rules:
@@ -177,9 +178,16 @@ class Judge:
             try:
                 for hit in rule.check(r, ctx) or ():
                     findings.append(self.finding(rule, r, hit, evidence))
+                    secrets.update(x for x in hit.secrets if x)
             except Exception as exc:  # never a traceback: the scan is marked incomplete
                 errors.append(ScanError(r.file, r.line, f"internal error in rule {rule.id} on {r.id} "
                                                         f"({type(exc).__name__}: {exc})"))
+        if secrets:  # a secret one rule found must not show in another rule's snippet or message
+            for f in findings:
+                for secret in secrets:
+                    if secret in f.snippet or secret in f.message:
+                        f.snippet = f.snippet.replace(secret, redact(secret))
+                        f.message = f.message.replace(secret, redact(secret))
         return findings, errors
 
     def finding(self, rule: Rule, r: Resource, hit: Hit, evidence: str) -> Finding:

@@ -1,4 +1,4 @@
-"""Shared probe helpers for PM701-PM706: the three probes of a container, their handler, their
+"""Shared probe helpers for PM701-PM707: the three probes of a container, their handler, their
 timing with Kubernetes defaults, declared ports, and how long the app is expected to take to start.
 Not a rule module (no `pm123_` prefix), so the registry never imports it as one."""
 from __future__ import annotations
@@ -121,10 +121,10 @@ def jvm_evidence(c: Container, ctx) -> str:
         for st in ctx.project.dockerfiles_for_image(c.image, ctx.config.images):
             f = st.facts
             if _jvm_image(f.get("from") or "", names):
-                return f"its Dockerfile {st.file} builds FROM {f['from']}"
+                return f"{st.file} FROM {f['from']}"
             if any(k in JVM_ENV for k in (f.get("env") or {})) or _java_command(
                     list(f.get("entrypoint") or []) + list(f.get("cmd") or [])):
-                return f"its Dockerfile {st.file} starts java"
+                return f"{st.file} running java"
     return ""
 
 
@@ -143,10 +143,10 @@ def expected_start(resource, c: Container, ctx) -> tuple[int, str, bool]:
         if path is not None:
             v = _annotated(resource, path)
             if v is not None:
-                return v, f"{STARTUP_ANNOTATION}: {v} on the {where}", True
+                return v, f"annotation {STARTUP_ANNOTATION}: {v} on the {where}", True
     jvm = jvm_evidence(c, ctx)
     if jvm:
         n = int(ctx.options.get("jvm_startup_seconds", 45))
-        return n, f"a JVM app ({jvm}) typically needs {n}s (option jvm_startup_seconds)", False
+        return n, f"a JVM, from {jvm}; option jvm_startup_seconds", False
     n = int(ctx.options.get("default_startup_seconds", 10))
-    return n, f"default_startup_seconds {n}", False
+    return n, "option default_startup_seconds", False

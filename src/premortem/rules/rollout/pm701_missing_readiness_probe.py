@@ -5,24 +5,33 @@ from ..registry import Hit, rule
 from ._probes import declared_ports
 
 
+_HOST = (": the rolling update counts a new pod available the moment it starts and moves on to the next node, "
+         "so a version that cannot serve replaces it everywhere before anyone notices")
+
+
 def _serves(c, target) -> bool:
     names, numbers = declared_ports(c)
     if isinstance(target, str) and target.isdigit():
         target = int(target)
+    if isinstance(target, bool) or not isinstance(target, (int, str)):
+        return False
     return target in numbers if isinstance(target, int) else target in names
 
 
 def _routes(resource, ctx) -> dict:
-    """container index -> how traffic reaches it ("Service 'api' (port 80 → 8080)", "hostPort 9100")."""
+    """container index -> how traffic reaches it and what a missing readiness probe costs there."""
     app = containers(resource, include_init=False)
     out: dict = {}
     unmatched = []
     for svc in ctx.project.services_selecting(pod_labels(resource), resource.namespace):
-        for p in svc.facts.get("ports") or []:
+        ports = svc.facts.get("ports")
+        for p in ports if isinstance(ports, list) else []:
             if not isinstance(p, dict):
                 continue
             target = p.get("targetPort", p.get("port"))
-            via = f"Service '{svc.name}' sends it traffic (port {p.get('port')} → {target})"
+            via = (f"Service '{svc.name}' sends it traffic (port {p.get('port')} → {target}): a new pod is "
+                   f"Ready the moment its process starts and receives requests before it can answer them "
+                   f"(connections, caches, warm-up), so every rollout and restart serves errors")
             hit = [c for c in app if _serves(c, target)]
             for c in hit:
                 out.setdefault(c.index, via)
@@ -32,9 +41,9 @@ def _routes(resource, ctx) -> dict:
     for c in app:
         for p in c.ports:
             if p.get("hostPort"):
-                out.setdefault(c.index, f"it listens on hostPort {p['hostPort']} on every node")
+                out.setdefault(c.index, f"it listens on hostPort {p['hostPort']} on every node" + _HOST)
             elif host_network and p.get("containerPort"):
-                out.setdefault(c.index, f"it serves port {p['containerPort']} on the node's network (hostNetwork)")
+                out.setdefault(c.index, f"it serves port {p['containerPort']} on the node's network (hostNetwork)" + _HOST)
     # a Service whose targetPort names no declared port: the pod's first container is the app
     # (only when no container has a readiness probe we could be mistaking for the app's)
     if unmatched and not out and app and not any(isinstance(c.data.get("readinessProbe"), dict) for c in app):
@@ -123,7 +132,5 @@ def check(resource, ctx):
         if via is None or isinstance(c.data.get("readinessProbe"), dict):
             continue
         yield Hit(path=c.at("name"),
-                  message=f"container '{c.name}' has no readinessProbe but {via}: a new pod is Ready the moment "
-                          f"its process starts and receives requests before its database and cache connections "
-                          f"are up, so every rollout and restart serves errors",
+                  message=f"container '{c.name}' has no readinessProbe but {via}",
                   severity=None if ctx.production else Severity.MEDIUM)
