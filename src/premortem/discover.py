@@ -168,17 +168,30 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
                   if not any(c != o and c.startswith(o + os.sep) for o in chart_dirs)]
     owned: set = set()
     for chart in top_charts:
-        members = [f.path for f in files if f.path.startswith(chart + os.sep)]
+        members = [f.path for f in files if _chart_owns(chart, f.path)]
         owned.update(members)
         out.units.append(Unit(kind="helm", path=chart, rel=rel_of(chart, root), members=members))
     for kfile in kustomizations:
         kdir = os.path.dirname(kfile)
-        if any(kdir == c or kdir.startswith(c + os.sep) for c in top_charts):
+        if any(_chart_owns(c, kfile) for c in top_charts):
             continue
         owned.add(kfile)
         out.units.append(Unit(kind="kustomize", path=kdir, rel=rel_of(kdir, root), members=[kfile]))
     out.units.extend(f for f in files if f.path not in owned)
     return out
+
+
+CHART_DIRS = ("templates", "charts", "crds")
+
+
+def _chart_owns(chart: str, path: str) -> bool:
+    """Files Helm reads: the chart root's own files (Chart.yaml, values*.yaml, ...) and everything
+    under templates/, charts/ and crds/. Other YAML below a chart (examples/, ci/, a whole repo
+    under a root Chart.yaml) is scanned as plain files."""
+    if not path.startswith(chart + os.sep):
+        return False
+    rel = os.path.relpath(path, chart).split(os.sep)
+    return len(rel) == 1 or rel[0] in CHART_DIRS
 
 
 def _ignored(path: str, entry: os.DirEntry, specs: list) -> bool:

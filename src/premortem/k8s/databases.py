@@ -5,6 +5,7 @@ rule agrees on what a database is.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .images import parse_image
@@ -57,6 +58,10 @@ class DatabaseGuess:
     evidence: str  # "image 'postgres:15.6'" / "port 5432"
 
 
+# images named after a database that are not one: exporters, proxies, sentinels, operators...
+_NOT_A_DATABASE = re.compile(r"exporter|sentinel|proxy|router|operator|agent|metrics|backup|bouncer|client|cli$", re.I)
+
+
 def engine_of_image(image: str) -> str | None:
     if not image:
         return None
@@ -64,6 +69,8 @@ def engine_of_image(image: str) -> str | None:
     base = ref.repository.rsplit("/", 1)[-1].lower()
     if base in _IMAGES:
         return _IMAGES[base]
+    if _NOT_A_DATABASE.search(base):
+        return None
     for name, engine in _IMAGES.items():
         if base.startswith(name + "-") or base.endswith("-" + name):
             return engine

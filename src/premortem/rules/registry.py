@@ -88,7 +88,6 @@ def parse_docs(doc: str) -> dict:
             sections[current].append(line)
     out = {}
     for k, lines in sections.items():
-        text = "\n".join(lines)
         # dedent by the smallest indentation of non-empty lines
         indents = [len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()]
         cut = min(indents) if indents else 0

@@ -1,0 +1,273 @@
+"""Discovery: which files are scanned and as what (plain file, Helm chart, Kustomize directory)."""
+import json
+import os
+
+import pytest
+
+from premortem.cli import main
+from premortem.config import Config
+from premortem.discover import discover
+
+from .conftest import run_scan
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: production
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: nginx:latest
+"""
+
+
+def tree(root, files):
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content)
+    return root
+
+
+def units(root, paths=None, **kw):
+    d = discover([str(p) for p in (paths or [root])], str(root), **kw)
+    return {(u.kind, u.rel) for u in d.units}, d
+
+
+def yaml_units(root, **kw):
+    got, _ = units(root, **kw)
+    return {rel for kind, rel in got if kind == "yaml"}
+
+
+# ---- .gitignore -------------------------------------------------------------------------------
+def test_root_gitignore_is_honoured(tmp_path):
+    tree(tmp_path, {
+        ".gitignore": "# generated\n*.gen.yaml\nbuild/\n/rendered.yaml\n",
+        "app.yaml": DEPLOY,
+        "app.gen.yaml": DEPLOY,
+        "deep/x/app.gen.yaml": DEPLOY,  # unanchored glob: any depth
+        "build/out.yaml": DEPLOY,
+        "deep/build/out.yaml": DEPLOY,  # `build/` matches a directory at any depth
+        "rendered.yaml": DEPLOY,
+        "deep/rendered.yaml": DEPLOY,  # `/rendered.yaml` is anchored to the root
+    })
+    assert yaml_units(tmp_path) == {"app.yaml", "deep/rendered.yaml"}
+
+
+def test_nested_gitignore_applies_below_its_directory_only(tmp_path):
+    tree(tmp_path, {
+        "svc/.gitignore": "/local.yaml\nsecrets/\n",
+        "svc/local.yaml": DEPLOY,
+        "svc/deeper/local.yaml": DEPLOY,  # anchored to svc/, so this one stays
+        "svc/secrets/s.yaml": DEPLOY,
+        "svc/app.yaml": DEPLOY,
+        "local.yaml": DEPLOY,  # outside svc/: the nested file does not apply
+        "other/secrets/s.yaml": DEPLOY,
+    })
+    assert yaml_units(tmp_path) == {"svc/deeper/local.yaml", "svc/app.yaml", "local.yaml",
+                                    "other/secrets/s.yaml"}
+
+
+@pytest.mark.xfail(strict=True, reason="discover._ignored treats each .gitignore on its own, so a nested "
+                                       "`!pattern` cannot re-include what a parent ignored (git lets the "
+                                       "deeper file win). Needs: check specs deepest-first and stop at the "
+                                       "first one with a matching (including negated) pattern.")
+def test_nested_gitignore_can_re_include(tmp_path):
+    tree(tmp_path, {
+        ".gitignore": "*.gen.yaml\n",
+        "svc/.gitignore": "!keep.gen.yaml\n",
+        "svc/keep.gen.yaml": DEPLOY,
+        "svc/drop.gen.yaml": DEPLOY,
+    })
+    assert yaml_units(tmp_path) == {"svc/keep.gen.yaml"}
+
+
+def test_gitignore_negation_within_one_file(tmp_path):
+    tree(tmp_path, {
+        ".gitignore": "*.yaml\n!keep.yaml\n",
+        "keep.yaml": DEPLOY,
+        "drop.yaml": DEPLOY,
+    })
+    assert yaml_units(tmp_path) == {"keep.yaml"}
+
+
+def test_explicit_file_argument_wins_over_gitignore(tmp_path):
+    tree(tmp_path, {".gitignore": "*.yaml\n", "ignored.yaml": DEPLOY})
+    assert yaml_units(tmp_path) == set()
+    got, d = units(tmp_path, paths=[tmp_path / "ignored.yaml"])
+    assert got == {("yaml", "ignored.yaml")} and not d.errors
+
+
+# ---- skipped directories and files ------------------------------------------------------------
+def test_vcs_dependency_and_tool_directories_are_skipped(tmp_path):
+    tree(tmp_path, {
+        ".git/config.yaml": DEPLOY,
+        "node_modules/pkg/chart.yaml": DEPLOY,
+        "web/node_modules/pkg/deploy.yaml": DEPLOY,
+        "vendor/github.com/x/deploy.yaml": DEPLOY,
+        "svc/vendor/deploy.yaml": DEPLOY,
+        ".venv/lib/site.yaml": DEPLOY,
+        ".terraform/modules/m.yaml": DEPLOY,
+        "k8s/deploy.yaml": DEPLOY,
+        "vendored/deploy.yaml": DEPLOY,  # only exact names are skipped
+    })
+    assert yaml_units(tmp_path) == {"k8s/deploy.yaml", "vendored/deploy.yaml"}
+
+
+def test_a_skipped_directory_named_explicitly_is_scanned(tmp_path):
+    tree(tmp_path, {"vendor/deploy.yaml": DEPLOY})
+    got, _ = units(tmp_path, paths=[tmp_path / "vendor"])
+    assert got == {("yaml", "vendor/deploy.yaml")}
+
+
+def test_files_that_are_not_a_known_format_are_skipped_silently(tmp_path):
+    tree(tmp_path, {
+        "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00",
+        "bundle.tar.gz": b"\x1f\x8b\x08\x00" + bytes(64),
+        "tool.pyc": b"\x00" * 32,
+        "README.md": "# hi\n",
+        "notes.yaml.bak": DEPLOY,
+        "app.yaml": DEPLOY,
+        "conf.yml": DEPLOY,
+        "dash.json": "{}",
+        "UPPER.YAML": DEPLOY,
+    })
+    got, d = units(tmp_path)
+    assert got == {("yaml", "app.yaml"), ("yaml", "conf.yml"), ("json", "dash.json"), ("yaml", "UPPER.YAML")}
+    assert d.errors == [] and d.files_seen == 4
+
+
+def test_binary_content_in_a_yaml_file_is_reported_not_parsed(tmp_path):
+    tree(tmp_path, {"blob.yaml": b"\x00\x01\x02\x03" * 100, "app.yaml": DEPLOY})
+    result = run_scan(tmp_path)
+    assert [(e.file, e.message) for e in result.errors] == [("blob.yaml", "binary file (contains NUL bytes): not scanned")]
+    assert result.resources == 1
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.prod", "api.dockerfile", "Containerfile",
+                                  "dockerfile"])
+def test_dockerfiles_are_recognised_by_name(tmp_path, name):
+    tree(tmp_path, {f"svc/{name}": "FROM alpine:3.19\n"})
+    got, _ = units(tmp_path)
+    assert got == {("dockerfile", f"svc/{name}")}
+
+
+# ---- units: Helm charts and Kustomize directories ---------------------------------------------
+CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    "values.yaml": "image: {tag: latest}\n",
+    "values-prod.yaml": "replicas: 3\n",
+    "templates/deployment.yaml": "kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+    "templates/_helpers.tpl": '{{- define "x" }}{{ end }}\n',
+    "charts/redis/Chart.yaml": "apiVersion: v2\nname: redis\nversion: 1.0.0\n",
+    "charts/redis/templates/sts.yaml": "kind: StatefulSet\n{{ if .Values.x }}\n",
+}
+
+
+def test_a_chart_directory_is_one_helm_unit_owning_its_files(tmp_path):
+    tree(tmp_path, {f"charts/web/{k}": v for k, v in CHART.items()} | {"plain.yaml": DEPLOY})
+    got, d = units(tmp_path)
+    assert got == {("helm", "charts/web"), ("yaml", "plain.yaml")}  # the subchart is not its own unit
+    chart, = [u for u in d.units if u.kind == "helm"]
+    members = {os.path.relpath(m, chart.path) for m in chart.members}
+    assert {"Chart.yaml", "values.yaml", "values-prod.yaml", "templates/deployment.yaml",
+            "charts/redis/templates/sts.yaml"} <= members
+    assert "plain.yaml" not in {os.path.basename(m) for m in chart.members}
+
+
+def test_two_sibling_charts_are_two_units(tmp_path):
+    tree(tmp_path, {f"a/{k}": v for k, v in CHART.items()} | {f"b/{k}": v for k, v in CHART.items()})
+    got, _ = units(tmp_path)
+    assert got == {("helm", "a"), ("helm", "b")}
+
+
+def test_scanning_the_chart_directory_itself(tmp_path):
+    chart = tmp_path / "web"
+    tree(chart, CHART)
+    got, _ = units(chart, paths=[chart])
+    assert got == {("helm", "web")}
+
+
+@pytest.mark.parametrize("kname", ["kustomization.yaml", "kustomization.yml", "Kustomization"])
+def test_a_kustomization_directory_is_a_kustomize_unit(tmp_path, kname):
+    tree(tmp_path, {
+        f"base/{kname}": "resources: [deploy.yaml]\n",
+        "base/deploy.yaml": DEPLOY,
+        "overlays/prod/kustomization.yaml": "resources: [../../base]\n",
+        "overlays/prod/patch.yaml": DEPLOY,
+        "other.yaml": DEPLOY,
+    })
+    got, d = units(tmp_path)
+    assert {("kustomize", "base"), ("kustomize", "overlays/prod")} <= got
+    k, = [u for u in d.units if u.rel == "base"]
+    assert k.members == [str(tmp_path / "base" / kname)]
+    # the kustomization file itself is not also a plain YAML unit; its resources are decided by the build
+    assert ("yaml", f"base/{kname}") not in got and ("yaml", "other.yaml") in got
+
+
+def test_a_chart_owns_only_what_helm_reads(tmp_path):
+    # Chart root files and templates/ charts/ crds/ belong to the chart; a kustomization or plain
+    # manifests elsewhere under the chart directory are scanned on their own, never silently dropped.
+    tree(tmp_path, {f"web/{k}": v for k, v in CHART.items()}
+         | {"web/kustomization.yaml": "resources: [all.yaml]\n",
+            "web/kustomize/kustomization.yaml": "resources: [x.yaml]\n", "web/kustomize/x.yaml": DEPLOY,
+            "web/examples/raw.yaml": DEPLOY})
+    got, _ = units(tmp_path)
+    # (x.yaml is also a raw unit here; the engine drops raw files a kustomization consumed)
+    assert got == {("helm", "web"), ("kustomize", "web/kustomize"), ("yaml", "web/kustomize/x.yaml"),
+                   ("yaml", "web/examples/raw.yaml")}
+
+
+# ---- explicit arguments and excludes -----------------------------------------------------------
+def test_explicit_file_arguments(tmp_path):
+    tree(tmp_path, {"a/one.yaml": DEPLOY, "b/two.yml": DEPLOY, "b/three.yaml": DEPLOY, "notes.txt": "x"})
+    got, d = units(tmp_path, paths=[tmp_path / "a/one.yaml", tmp_path / "b/two.yml"])
+    assert got == {("yaml", "a/one.yaml"), ("yaml", "b/two.yml")} and not d.errors
+    _, d = units(tmp_path, paths=[tmp_path / "notes.txt"])
+    assert [(e.file, e.message) for e in d.errors] == [("notes.txt", "not a format premortem reads (YAML, JSON, Dockerfile)")]
+
+
+def test_explicit_files_on_the_command_line_are_reported_relative_to_their_common_root(tmp_path, capsys):
+    tree(tmp_path, {"a/one.yaml": DEPLOY, "b/two.yaml": DEPLOY, "b/skip.yaml": DEPLOY})
+    rc = main(["scan", "--format", "json", str(tmp_path / "a/one.yaml"), str(tmp_path / "b/two.yaml")])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert sorted({f["file"] for f in report["findings"] if f["rule_id"] == "PM501"}) == ["a/one.yaml", "b/two.yaml"]
+    assert report["scanned"]["files"] == 2
+
+
+def test_exclude_globs_from_config(tmp_path):
+    tree(tmp_path, {
+        "k8s/app.yaml": DEPLOY,
+        "k8s/app.old.yaml": DEPLOY,
+        "generated/x.yaml": DEPLOY,
+        "generated/deep/y.yaml": DEPLOY,
+        "legacy/z.yaml": DEPLOY,
+        "test/fixtures/bad.yaml": DEPLOY,
+        "src/test/fixtures/bad.yaml": DEPLOY,
+    })
+    excludes = ["generated/", "legacy", "*.old.yaml", "*/fixtures/*"]
+    assert yaml_units(tmp_path, excludes=excludes) == {"k8s/app.yaml"}
+    result = run_scan(tmp_path, config=Config(exclude=excludes))
+    assert {f.file for f in result.findings} == {"k8s/app.yaml"}
+
+
+def test_exclude_from_the_config_file(tmp_path, capsys):
+    tree(tmp_path, {".premortem.yaml": "exclude:\n  - skip/\n", "skip/a.yaml": DEPLOY, "keep/a.yaml": DEPLOY})
+    main(["scan", "--format", "json", str(tmp_path)])
+    report = json.loads(capsys.readouterr().out)
+    assert {f["file"] for f in report["findings"]} == {"keep/a.yaml"}
+
+
+def test_units_are_in_a_stable_order(tmp_path):
+    tree(tmp_path, {f"d{i % 3}/f{i}.yaml": DEPLOY for i in range(12)})
+    first = [u.rel for u in discover([str(tmp_path)], str(tmp_path)).units]
+    assert first == [u.rel for u in discover([str(tmp_path)], str(tmp_path)).units]
+    assert first == sorted(first) and len(first) == 12
