@@ -253,9 +253,14 @@ def test_chart_nested_outside_charts_dir_is_rendered_once(tmp_path):
     (outer / "values-staging.yaml").unlink()
     shutil.copytree(DATA / "missing-dep", outer / "examples" / "blog")
     (outer / "examples" / "blog" / "Chart.yaml").write_text("apiVersion: v2\nname: blog\nversion: 0.1.0\n")
-    res = load(outer, root=tmp_path)
-    assert not res.errors
-    assert sorted((r.kind, r.file) for r in res.resources) == [
+    units = [u for u in disc.discover([str(outer)], str(tmp_path)).units if u.kind == "helm"]
+    assert sorted(u.rel for u in units) == ["outer", "outer/examples/blog"]
+    resources = []
+    for u in units:
+        res = load_chart(u, str(tmp_path), Config(), [])
+        assert not res.errors
+        resources += res.resources
+    assert sorted((r.kind, r.file) for r in resources) == [
         ("Deployment", "outer/examples/blog/templates/deployment.yaml"), ("Job", "outer/templates/job.yaml")]
 
 

@@ -43,14 +43,14 @@ def is_dockerfile(name: str) -> bool:
             or low == "containerfile" or low.startswith("containerfile."))
 
 
-def _gitignore_spec(directory: str) -> pathspec.PathSpec | None:
+def _gitignore_spec(directory: str) -> pathspec.GitIgnoreSpec | None:
     path = os.path.join(directory, ".gitignore")
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             lines = fh.read().splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def classify(name: str) -> str | None:
@@ -164,8 +164,11 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
 
     # Files inside a chart belong to the chart (templates are not YAML until rendered).
     chart_dirs = sorted(charts, key=len)
+    # a chart inside another chart's templates/, charts/ or crds/ is the outer chart's business;
+    # one elsewhere below it (examples/blog) is a chart of its own
     top_charts = [c for c in chart_dirs
-                  if not any(c != o and c.startswith(o + os.sep) for o in chart_dirs)]
+                  if not any(c != o and _chart_owns(o, os.path.join(c, "Chart.yaml")) and
+                             os.path.relpath(c, o).split(os.sep)[0] in CHART_DIRS for o in chart_dirs)]
     owned: set = set()
     for chart in top_charts:
         members = [f.path for f in files if _chart_owns(chart, f.path)]

@@ -185,9 +185,10 @@ class Judge:
         if secrets:  # a secret one rule found must not show in another rule's snippet or message
             for f in findings:
                 for secret in secrets:
-                    if secret in f.snippet or secret in f.message:
-                        f.snippet = f.snippet.replace(secret, redact(secret))
-                        f.message = f.message.replace(secret, redact(secret))
+                    f.snippet = f.snippet.replace(secret, redact(secret))
+                    f.message = f.message.replace(secret, redact(secret))
+                    for rel in f.related:
+                        rel.message = rel.message.replace(secret, redact(secret))
         return findings, errors
 
     def finding(self, rule: Rule, r: Resource, hit: Hit, evidence: str) -> Finding:
@@ -207,6 +208,8 @@ class Judge:
             if secret:
                 message = message.replace(secret, redact(secret))
                 snippet = snippet.replace(secret, redact(secret))
+                for rel in related:
+                    rel.message = rel.message.replace(secret, redact(secret))
         if evidence and rule.production_only:
             message = f"{message} [production: {evidence}]"
         return Finding(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .k8s import workloads
 from .k8s.selectors import selector_matches
 from .model import Resource
+from .rules.dependencies import _dbpool as dbpool
 
 
 @dataclass(slots=True)
@@ -40,7 +41,10 @@ def facts_of(r: Resource) -> dict:
         d = r.data
         f.update({"from": d.get("from"), "final": d.get("final"), "env": d.get("env"),
                   "entrypoint": d.get("entrypoint"), "cmd": d.get("cmd"), "labels": d.get("labels"),
-                  "dir": os.path.dirname(r.file)})
+                  "dir": os.path.dirname(r.file),
+                  # lines of ENV keys / ENTRYPOINT / CMD, for related locations ("env.KEY", "entrypoint")
+                  "lines": {".".join(k): v[0] for k, v in r.positions.items()
+                            if k and k[0] in ("env", "entrypoint", "cmd")}})
         return f
     tpl_path = workloads.pod_spec_path(r)
     if tpl_path is not None:
@@ -54,6 +58,11 @@ def facts_of(r: Resource) -> dict:
         f["ports"] = ports
         f["selector"] = r.get(("spec", "selector"))
         f["origin"] = r.origin.kind
+        db, server = dbpool.client_facts(r), dbpool.server_facts(r)  # R8: pool sizes, max_connections
+        if db:
+            f["db"] = db
+        if server:
+            f["dbserver"] = server
     elif r.kind == "Service":
         f["selector"] = r.get(("spec", "selector"))
         f["type"] = r.get(("spec", "type"), "ClusterIP")
@@ -71,6 +80,10 @@ def facts_of(r: Resource) -> dict:
         f["data"] = {k: v for k, v in data.items() if _small(v)} if isinstance(data, dict) else {}
         if r.kind == "Secret":  # keep keys only, never values
             f["data"] = {k: None for k in f["data"]}
+        else:
+            mc = dbpool.configmap_max_connections(r)
+            if mc:
+                f["max_connections"] = mc
     elif r.kind == "ScaledObject":  # KEDA
         f["target"] = r.get(("spec", "scaleTargetRef")) or {}
         f["max"] = r.get(("spec", "maxReplicaCount"))
@@ -159,6 +172,28 @@ class Project:
         if hits:
             return hits
         return [s for s in stages if os.path.basename(s.facts.get("dir") or "") == last]
+
+    def named(self, kind: str, name: str, namespace: str = "") -> Entry | None:
+        """Like `get`, through a (kind, name) index built once after the scan's first phase, for
+        lookups made per container (ConfigMaps behind envFrom, configMapKeyRef)."""
+        idx = self.__dict__.get("_named")
+        if idx is None or idx[0] != len(self.entries):
+            table: dict = {}
+            for e in self.entries:
+                table.setdefault((e.kind, e.name), []).append(e)
+            idx = self._named = (len(self.entries), table)
+        for e in idx[1].get((kind, name), ()):
+            if _same_ns(e.namespace, namespace):
+                return e
+        return None
+
+    def memo(self, key: str, compute):
+        """A value derived from the whole index (`compute(project)`), computed once per process and
+        shared by every resource a rule judges, so cross-object sums stay linear."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache or cache[key][0] != len(self.entries):
+            cache[key] = (len(self.entries), compute(self))
+        return cache[key][1]
 
 
 def _same_ns(a: str, b: str) -> bool:
