@@ -342,6 +342,10 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
                 cache[unit.path] = loaded.resources
                 cached_bytes += max(unit.size, 1)
 
+    if kustomize_units:
+        from .parse import kustomize
+
+        kustomize.prefetch(kustomize_units)
     run_phase1(kustomize_units)
     # a kustomization used as another's base is judged through the overlay only
     nested = [u for u in live_units if u.kind == "kustomize"

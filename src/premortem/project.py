@@ -72,7 +72,8 @@ def facts_of(r: Resource) -> dict:
         f["minAvailable"] = r.get(("spec", "minAvailable"))
         f["maxUnavailable"] = r.get(("spec", "maxUnavailable"))
     elif r.kind == "HorizontalPodAutoscaler":
-        f["target"] = r.get(("spec", "scaleTargetRef")) or {}
+        target = r.get(("spec", "scaleTargetRef"))
+        f["target"] = target if isinstance(target, dict) else {}
         f["min"] = r.get(("spec", "minReplicas"), 1)
         f["max"] = r.get(("spec", "maxReplicas"))
     elif r.kind in ("ConfigMap", "Secret"):
@@ -85,7 +86,8 @@ def facts_of(r: Resource) -> dict:
             if mc:
                 f["max_connections"] = mc
     elif r.kind == "ScaledObject":  # KEDA
-        f["target"] = r.get(("spec", "scaleTargetRef")) or {}
+        target = r.get(("spec", "scaleTargetRef"))
+        f["target"] = target if isinstance(target, dict) else {}
         f["max"] = r.get(("spec", "maxReplicaCount"))
     return f
 
@@ -95,57 +97,81 @@ class Project:
 
     def __init__(self) -> None:
         self.entries: list = []
-        self._by_kind: dict = {}
+        self._by_kind: dict = {}  # kind -> [Entry]
+        self._by_kind_ns: dict = {}  # (kind, namespace) -> [Entry]
+        self._workloads_ns: dict = {}  # namespace -> [workload Entry]
 
-    def add(self, r: Resource) -> None:
-        e = Entry(r.format, r.kind, r.name, r.namespace, r.file, r.line,
-                  dict(r.labels) if r.format == "kubernetes" else {}, facts_of(r))
+    def _insert(self, e: Entry) -> None:
         self.entries.append(e)
         self._by_kind.setdefault(e.kind, []).append(e)
+        self._by_kind_ns.setdefault((e.kind, e.namespace or ""), []).append(e)
+        if "pod_labels" in e.facts:
+            self._workloads_ns.setdefault(e.namespace or "", []).append(e)
+
+    def add(self, r: Resource) -> None:
+        self._insert(Entry(r.format, r.kind, r.name, r.namespace, r.file, r.line,
+                           dict(r.labels) if r.format == "kubernetes" else {}, facts_of(r)))
 
     def merge(self, other: "Project") -> None:
         for e in other.entries:
-            self.entries.append(e)
-            self._by_kind.setdefault(e.kind, []).append(e)
+            self._insert(e)
 
     def __len__(self) -> int:
         return len(self.entries)
 
     # ---- queries -------------------------------------------------------------------------
+    # A namespace of '' (an object that does not say) matches every namespace, as `kubectl apply
+    # -n X` would put it anywhere; lookups are bucketed by namespace so they stay O(matches).
     def of_kind(self, *kinds: str) -> list:
         out = []
         for k in kinds:
             out.extend(self._by_kind.get(k, []))
         return out
 
+    def kinds(self) -> list:
+        return list(self._by_kind)
+
+    def in_namespace(self, kind: str, namespace: str) -> list:
+        if not namespace:
+            return self._by_kind.get(kind, [])
+        out = self._by_kind_ns.get((kind, namespace), [])
+        unset = self._by_kind_ns.get((kind, ""), [])
+        return out + unset if unset else out
+
     def get(self, kind: str, name: str, namespace: str = "") -> Entry | None:
-        for e in self._by_kind.get(kind, []):
-            if e.name == name and _same_ns(e.namespace, namespace):
+        for e in self.in_namespace(kind, namespace):
+            if e.name == name:
                 return e
         return None
 
-    def workloads(self) -> list:
-        return [e for e in self.entries if "pod_labels" in e.facts]
+    def workloads(self, namespace: str | None = None) -> list:
+        if namespace is None or namespace == "":
+            return [e for bucket in self._workloads_ns.values() for e in bucket]
+        return self._workloads_ns.get(namespace, []) + self._workloads_ns.get("", [])
 
     def services_selecting(self, pod_labels: dict, namespace: str) -> list:
-        return [s for s in self.of_kind("Service")
-                if _same_ns(s.namespace, namespace) and isinstance(s.facts.get("selector"), dict)
-                and s.facts["selector"] and selector_matches(s.facts["selector"], pod_labels)]
+        return [s for s in self.in_namespace("Service", namespace)
+                if isinstance(s.facts.get("selector"), dict) and s.facts["selector"]
+                and selector_matches(s.facts["selector"], pod_labels)]
 
     def pdbs_selecting(self, pod_labels: dict, namespace: str) -> list:
-        return [p for p in self.of_kind("PodDisruptionBudget")
-                if _same_ns(p.namespace, namespace) and selector_matches(p.facts.get("selector"), pod_labels)]
+        return [p for p in self.in_namespace("PodDisruptionBudget", namespace)
+                if selector_matches(p.facts.get("selector"), pod_labels)]
 
-    def workloads_selected_by(self, selector, namespace: str, flat: bool = False) -> list:
-        if not selector:
+    def workloads_selected_by(self, selector, namespace: str) -> list:
+        """Workloads whose pod template a label selector matches. `{}` (policy/v1 PDB) selects every
+        pod in the namespace; None selects nothing."""
+        if not isinstance(selector, dict):
             return []
-        return [w for w in self.workloads()
-                if _same_ns(w.namespace, namespace) and selector_matches(selector, w.facts.get("pod_labels") or {})]
+        return [w for w in self.workloads(namespace) if selector_matches(selector, w.facts.get("pod_labels") or {})]
 
     def autoscalers_for(self, kind: str, name: str, namespace: str) -> list:
-        return [h for h in self.of_kind("HorizontalPodAutoscaler", "ScaledObject")
-                if _same_ns(h.namespace, namespace) and (h.facts.get("target") or {}).get("name") == name
-                and (h.facts.get("target") or {}).get("kind", "Deployment") == kind]
+        out = []
+        for h in self.in_namespace("HorizontalPodAutoscaler", namespace) + self.in_namespace("ScaledObject", namespace):
+            target = h.facts.get("target")
+            if isinstance(target, dict) and target.get("name") == name and target.get("kind", "Deployment") == kind:
+                out.append(h)
+        return out
 
     def config_value(self, kind: str, name: str, key: str, namespace: str) -> str | None:
         e = self.get(kind, name, namespace)

@@ -97,6 +97,39 @@ def run_binary(cmd: list, kdir: str) -> tuple[str | None, str]:
     return proc.stdout, ""
 
 
+_PREFETCHED: dict = {}  # abs kustomization dir -> Future of run_binary's result
+
+
+def prefetch(units: list) -> None:
+    """Start the binary builds of `units` concurrently (each is a separate process), so the
+    built-in builds and the engine's other work overlap with them; build() collects the results."""
+    cmd = None if mode() == "builtin" else find_binary()
+    if cmd is None or len(units) < 2:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
+    for u in units:
+        if not _is_component(u.path):  # components do not build on their own
+            _PREFETCHED[u.path] = pool.submit(run_binary, cmd, u.path)
+    pool.shutdown(wait=False)
+
+
+def _is_component(kdir: str) -> bool:
+    for n in KUSTOMIZATION_NAMES:
+        try:
+            with open(os.path.join(kdir, n), encoding="utf-8", errors="replace") as fh:
+                return re.search(r"(?m)^kind:\s*Component\s*$", fh.read()) is not None
+        except OSError:
+            continue
+    return False
+
+
+def _binary_result(cmd: list, kdir: str) -> tuple[str | None, str]:
+    fut = _PREFETCHED.pop(kdir, None)
+    return fut.result() if fut is not None else run_binary(cmd, kdir)
+
+
 def tool_message(stderr: str) -> str:
     m = re.search(r'err="((?:[^"\\]|\\.)*)"', stderr)
     if m:
@@ -127,7 +160,7 @@ def build(unit, root: str, config=None) -> BuildResult:
         out.errors.append(ScanError(krel, 0, f"{MODE_ENV}=binary but neither kustomize nor kubectl is on PATH; "
                                              "built with premortem's built-in subset"))
     if cmd is not None and b.top_kind and not b.remote:
-        text, message = run_binary(cmd, unit.path)
+        text, message = _binary_result(cmd, unit.path)
         tool = " ".join(os.path.basename(c) for c in cmd)
         if text is not None:
             docs, err = load_all(text)

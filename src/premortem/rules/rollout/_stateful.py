@@ -64,14 +64,9 @@ def covers(mount_path: str, data_path: str) -> bool:
 
 
 def autoscaler_for(project, kind: str, name: str, namespace: str):
-    """The HPA or KEDA ScaledObject scaling a workload, or None. (Project.autoscalers_for trips over a
-    scaleTargetRef that is not a mapping, so the target is checked here.)"""
-    for h in project.of_kind("HorizontalPodAutoscaler", "ScaledObject"):
-        target = h.facts.get("target")
-        if (isinstance(target, dict) and same_ns(h.namespace, namespace) and target.get("name") == name
-                and target.get("kind", "Deployment") == kind):
-            return h
-    return None
+    """The HPA or KEDA ScaledObject scaling a workload, or None."""
+    found = project.autoscalers_for(kind, name, namespace)
+    return found[0] if found else None
 
 
 # ---- PodDisruptionBudgets ---------------------------------------------------------------------
@@ -81,8 +76,6 @@ def same_ns(a: str, b: str) -> bool:
 
 def selected_workloads(project, selector, namespace: str) -> list:
     """Index entries of the workloads whose pods a PDB selector matches (`{}` matches every pod)."""
-    if selector == {}:
-        return [w for w in project.workloads() if same_ns(w.namespace, namespace)]
     return project.workloads_selected_by(selector, namespace)
 
 
@@ -127,14 +120,13 @@ def dangling(resource, project) -> str:
         return "has no selector, so it selects no pods"
     if selected_workloads(project, selector, resource.namespace):
         return ""
-    visible = [w for w in project.workloads() if same_ns(w.namespace, resource.namespace)
-               and w.kind not in ("Job", "CronJob")]
+    visible = [w for w in project.workloads(resource.namespace) if w.kind not in ("Job", "CronJob")]
     if not visible:
         return ""  # the workloads live outside this scan
     wanted = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), dict) else {}
     values = {str(v) for v in wanted.values()}
-    if any(e.name in values and e.format == "kubernetes" and e.kind not in BUILTIN_KINDS
-           and same_ns(e.namespace, resource.namespace) for e in project.entries):
+    if any(project.get(kind, v, resource.namespace) for v in values for kind in project.kinds()
+           if kind not in BUILTIN_KINDS):
         return ""  # pods made by an operator for a custom resource named in the selector
     hint = ""
     for w in visible:  # the workload it was probably meant for: shares a label key or value
