@@ -202,8 +202,6 @@ def test_unreadable_file(tmp_path, monkeypatch):
     assert_good_file_still_judged(result)
 
 
-@pytest.mark.xfail(strict=True, reason="discover.py queues any path that stats fine; open() on a FIFO "
-                                       "blocks forever. Needs a stat.S_ISREG check in add_file.")
 def test_fifo_named_yaml_does_not_hang(tmp_path):
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
@@ -603,8 +601,6 @@ def test_missing_path_is_an_error(tmp_path, capsys):
     assert rc == 2 and "no such file or directory" in out
 
 
-@pytest.mark.xfail(strict=True, reason="cli.cmd_scan opens --output unguarded: an unwritable path raises "
-                                       "FileNotFoundError (traceback, exit 1). Needs an OSError guard → exit 2.")
 def test_unwritable_output_file_is_a_clear_error(tmp_path):
     write(tmp_path, "good.yaml", PROD_LATEST)
     proc = _run_cli("scan", tmp_path, "-o", tmp_path / "no" / "such" / "dir" / "out.json")

@@ -75,10 +75,6 @@ def test_nested_gitignore_applies_below_its_directory_only(tmp_path):
                                     "other/secrets/s.yaml"}
 
 
-@pytest.mark.xfail(strict=True, reason="discover._ignored treats each .gitignore on its own, so a nested "
-                                       "`!pattern` cannot re-include what a parent ignored (git lets the "
-                                       "deeper file win). Needs: check specs deepest-first and stop at the "
-                                       "first one with a matching (including negated) pattern.")
 def test_nested_gitignore_can_re_include(tmp_path):
     tree(tmp_path, {
         ".gitignore": "*.gen.yaml\n",

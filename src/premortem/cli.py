@@ -127,15 +127,24 @@ def cmd_scan(args) -> int:
         print(f"premortem: error: {args.baseline}: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
     if args.write_baseline:
-        write_baseline(args.write_baseline, result.findings)
+        try:
+            write_baseline(args.write_baseline, result.findings)
+        except OSError as exc:
+            print(f"premortem: error: cannot write baseline {args.write_baseline}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_INCOMPLETE
         print(f"premortem: wrote {len(result.findings)} findings to baseline {args.write_baseline}", file=sys.stderr)
 
     to_tty = not args.output and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_tty and not os.environ.get("NO_COLOR"))
     text = render(result, args.format, color=color)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"premortem: error: cannot write report to {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INCOMPLETE
     else:
         sys.stdout.write(text)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass, field
 
 import pathspec
@@ -94,6 +95,9 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
             st = os.stat(path)
         except OSError as exc:
             out.errors.append(ScanError(rel, 0, _os_message(exc)))
+            return
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+            out.errors.append(ScanError(rel, 0, "not a regular file (a FIFO, socket or device): not scanned"))
             return
         if st.st_size > max_size:
             out.errors.append(ScanError(rel, 0, f"file too large ({st.st_size / 1048576:.1f} MB, limit "
@@ -198,15 +202,17 @@ def _chart_owns(chart: str, path: str) -> bool:
 
 
 def _ignored(path: str, entry: os.DirEntry, specs: list) -> bool:
-    for base, spec in specs:
-        rel = os.path.relpath(path, base).replace(os.sep, "/")
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                rel += "/"
-        except OSError:
-            pass
-        if spec.match_file(rel):
-            return True
+    """Git's rule: the deepest .gitignore with a pattern matching the path decides (so a nested
+    `!keep.yaml` re-includes what a parent ignored); within a file the last match wins."""
+    try:
+        is_dir = entry.is_dir(follow_symlinks=False)
+    except OSError:
+        is_dir = False
+    for base, spec in reversed(specs):
+        rel = os.path.relpath(path, base).replace(os.sep, "/") + ("/" if is_dir else "")
+        decided = spec.check_file(rel).include
+        if decided is not None:
+            return decided
     return False
 
 
