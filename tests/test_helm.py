@@ -324,3 +324,22 @@ def test_suppression_comment_in_a_template_silences_the_finding(tmp_path):
     assert not result.errors and not result.findings
     [f] = result.suppressed
     assert (f.file, f.line) == ("payment-api/templates/deployment.yaml", line_of(tpl, "image: \"{{"))
+
+
+def test_named_values_file_of_one_chart_does_not_apply_to_another(tmp_path):
+    # `premortem scan . --helm-values charts/a/values-prod.yaml` over a repo with two charts:
+    # a's file renders a, and b is rendered with its defaults (no error, no cross-chart values).
+    for name in ("a", "b"):
+        shutil.copytree(DATA / "payment-api", tmp_path / "charts" / name)
+    (tmp_path / "charts" / "a" / "values-prod.yaml").write_text("image:\n  tag: 9.9.9\n")
+    units = sorted((u for u in disc.discover([str(tmp_path)], str(tmp_path)).units if u.kind == "helm"),
+                   key=lambda u: u.rel)
+    named = [str(tmp_path / "charts" / "a" / "values-prod.yaml")]
+    res_a = load_chart(units[0], str(tmp_path), Config(), named)
+    res_b = load_chart(units[1], str(tmp_path), Config(), named)
+    assert not res_a.errors and not res_b.errors
+    assert {r.origin.detail for r in res_a.resources} == {"charts/a/values-prod.yaml"}
+    assert "values-prod.yaml" not in {r.origin.detail for r in res_b.resources}
+    img_a = [c["image"] for r in res_a.resources if r.kind == "Deployment"
+             for c in r.get(("spec", "template", "spec", "containers"))]
+    assert img_a[0] == "our-priv-reg.io/fintech/payment-api:9.9.9"

@@ -292,6 +292,18 @@ def _find_values_file(name: str, chart_dir: str, root: str, config) -> str | Non
     return None
 
 
+def _owning_chart(path: str) -> str | None:
+    """The chart directory a values file lives in (the nearest parent with Chart.yaml), if any."""
+    d = os.path.dirname(os.path.abspath(path))
+    while True:
+        if os.path.isfile(os.path.join(d, "Chart.yaml")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
 def _helm_where(exc: Exception, top: _Chart) -> tuple:
     """(file, line, column, message) of a Helm error: `template: x/templates/a.yaml:12:3: ...` -> the real file."""
     msg = _one_line(getattr(exc, "detail", None) or exc)
@@ -345,6 +357,8 @@ def _plans(top: _Chart, unit, root: str, config, helm_values: list, errors: list
         files = []
         for name in names:
             path = _find_values_file(name, unit.path, root, config)
+            if path is not None and _owning_chart(path) not in (None, os.path.abspath(unit.path)):
+                continue  # `--helm-values charts/api/values-prod.yaml` is api's, not every chart's
             if path is None:
                 errors.append(ScanError(top.path("Chart.yaml"), 0, f"chart {unit.rel}: values file '{name}' not found "
                                         "(looked in the chart directory, the working directory and the scan root); "
