@@ -147,7 +147,7 @@ def test_sarif_driver_describes_every_registered_rule(result):
     run = json.loads(sarif.render(result))["runs"][0]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("premortem", "0.1.0")
-    assert driver["informationUri"].startswith("https://")
+    assert "informationUri" not in driver  # no public project page yet: none rather than a made-up one
     rules = {r["id"]: r for r in driver["rules"]}
     assert list(rules) == list(load_rules())
     pm501, rule = rules["PM501"], load_rules()["PM501"]

@@ -18,7 +18,6 @@ from ..model import Severity
 from .github import repo_path, workspace
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/premortem/premortem"  # the project page; set to the real one
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
          Severity.LOW: "note", Severity.INFO: "note"}
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
@@ -96,7 +95,6 @@ def to_dict(result) -> dict:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "premortem", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": INFORMATION_URI,
                                 "rules": [_rule(result.rules[rid]) for rid in ids]}},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": pathlib.Path(base).as_uri().rstrip("/") + "/",
                                                  "description": {"text": "The directory paths are relative to."}}},
