@@ -13,56 +13,15 @@ only a subdirectory was scanned. The SARIF, JUnit and Markdown reporters share t
 """
 from __future__ import annotations
 
-import os
-import posixpath
 
 from ..model import Severity
+from .common import repo_path, summary, workspace  # noqa: F401 (re-exported for tests)
 
 COMMAND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
            Severity.LOW: "notice", Severity.INFO: "notice"}
 
 
 # ---- shared by the CI-facing reporters --------------------------------------------------------
-def workspace(result) -> tuple[str, str]:
-    """(base directory, prefix of the scanned root inside it, '' or ending in '/')."""
-    root = os.path.abspath(result.root or ".")
-    base = os.path.abspath(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
-    try:
-        rel = os.path.relpath(root, base)
-    except ValueError:  # another drive
-        return root, ""
-    if rel == os.curdir:
-        return base, ""
-    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
-        return root, ""
-    return base, rel.replace(os.sep, "/") + "/"
-
-
-def repo_path(prefix: str, file: str) -> str:
-    """A file relative to the scanned root, made relative to the workspace base."""
-    if not prefix or not file or os.path.isabs(file):
-        return file
-    return posixpath.normpath(prefix + file)
-
-
-def summary(result) -> str:
-    """'premortem: 2 files, 1 resources: 1 high (1 suppressed, 1 error); the scan is incomplete'."""
-    counts: dict = {}
-    for f in result.findings:
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-    found = ", ".join(f"{counts[s]} {s.label}" for s in sorted(counts, reverse=True)) or "no findings"
-    extra = []
-    if result.suppressed:
-        extra.append(f"{len(result.suppressed)} suppressed")
-    if result.baselined:
-        extra.append(f"{result.baselined} in baseline")
-    if result.errors:
-        extra.append(f"{len(result.errors)} error{'s' if len(result.errors) != 1 else ''}")
-    return (f"premortem: {result.files} files, {result.resources} resources: {found}"
-            + (f" ({', '.join(extra)})" if extra else "") + ("; the scan is incomplete" if result.errors else ""))
-
-
-# ---- workflow commands ------------------------------------------------------------------------
 def escape_data(text: str) -> str:
     return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -88,5 +47,5 @@ def render(result, color: bool = False) -> str:
         body += [f"Also {repo_path(prefix, r.file)}:{r.line}: {r.message}" for r in f.related]
         out.append(command(COMMAND[f.severity], "\n".join(body), file=repo_path(prefix, f.file), line=f.line,
                            col=f.column, title=f"{f.rule_id} {f.rule} ({f.severity.label}): {f.title}"))
-    out.append(summary(result))
+    out.append(summary(result) + ("; the scan is incomplete" if result.errors else ""))
     return "\n".join(out) + "\n"

@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from .. import __version__
-from .github import repo_path, workspace
+from .common import repo_path, workspace
 
 # characters XML 1.0 cannot carry at all, even escaped
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

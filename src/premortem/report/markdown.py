@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..model import Severity
-from .github import repo_path, workspace
+from .common import repo_path, workspace
 
 MAX_CHARS = 65_000  # GitHub rejects comments over 65,536 characters
 ICON = {Severity.CRITICAL: "🟣", Severity.HIGH: "🔴", Severity.MEDIUM: "🟠", Severity.LOW: "🔵", Severity.INFO: "⚪"}

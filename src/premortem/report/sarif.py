@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import Severity
-from .github import repo_path, workspace
+from .common import repo_path, workspace
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",

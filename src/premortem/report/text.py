@@ -3,6 +3,7 @@ the incident it stands for and the fix. Colours only when writing to a terminal.
 from __future__ import annotations
 
 from ..model import Severity
+from .common import summary
 
 _COLORS = {Severity.CRITICAL: "\033[1;35m", Severity.HIGH: "\033[1;31m", Severity.MEDIUM: "\033[33m",
            Severity.LOW: "\033[36m", Severity.INFO: "\033[2m"}
@@ -41,17 +42,5 @@ def render(result, color: bool = False) -> str:
             loc = f"{e.file}:{e.line}" if e.line else e.file
             out.append(f"  {loc}: {e.message}")
         out.append("")
-    counts: dict = {}
-    for f in result.findings:
-        counts[f.severity] = counts.get(f.severity, 0) + 1
-    summary = ", ".join(f"{counts[s]} {s.label}" for s in sorted(counts, reverse=True)) or "no findings"
-    extra = []
-    if result.suppressed:
-        extra.append(f"{len(result.suppressed)} suppressed")
-    if result.baselined:
-        extra.append(f"{result.baselined} in baseline")
-    if result.errors:
-        extra.append(f"{len(result.errors)} error{'s' if len(result.errors) != 1 else ''}")
-    out.append(f"premortem: {result.files} files, {result.resources} resources: {summary}"
-               + (f" ({', '.join(extra)})" if extra else ""))
+    out.append(summary(result))
     return "\n".join(out) + "\n"
