@@ -20,7 +20,8 @@ from .project import Project
 from .rules.registry import Hit, Rule, load_rules
 from .suppress import SuppressionIndex, annotation_suppression, comment_suppressions, read_baseline
 
-CACHE_BUDGET_BYTES = 48 * 1024 * 1024  # input bytes whose parsed form we keep between phases
+CACHE_BUDGET_BYTES = 8 * 1024 * 1024  # scans up to this much input are parsed once and kept
+# (parsed YAML takes ~20x its size in memory: 8 MB of input is ~160 MB of objects)
 PARALLEL_MIN_BYTES = 6 * 1024 * 1024  # below this, worker start-up costs more than it saves
 
 
@@ -289,13 +290,15 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
     total_bytes = sum(u.size for u in order)
     jobs = options.jobs or (min(os.cpu_count() or 1, 4) if total_bytes >= PARALLEL_MIN_BYTES else 1)
     parallel = jobs > 1 and len(order) > 1
+    # A scan whose input fits the budget is parsed once and kept; a larger one keeps only the
+    # compact index and parses each file again when judging it, so memory stays flat with size.
+    keep_parsed = total_bytes <= CACHE_BUDGET_BYTES
 
     project = Project()
     sup = SuppressionIndex(today=today)
     consumed: set = set()
     consumed_by_kustomize: set = set()
     cache: dict = {}
-    cached_bytes = 0
     live_units: list = []
 
     unit_index: dict = {}  # unit path -> (Project, resource count); merged once nested units are known
@@ -322,7 +325,6 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
     other_units = [u for u in order if u.kind != "kustomize"]
 
     def run_phase1(units):
-        nonlocal cached_bytes
         pooled = [u for u in units if u.kind not in IN_PROCESS_KINDS] if parallel else []
         results = {}
         if len(pooled) > 1:
@@ -338,9 +340,8 @@ def scan(paths: list, root: str, config: Config, options: ScanOptions | None = N
             proj, errors = index_resources(loaded.resources)
             take(unit, proj, loaded.errors + errors, loaded.consumed, loaded.suppressions,
                  annotations_of(loaded.resources), len(loaded.resources), loaded.skip)
-            if not loaded.skip and (unit.kind in IN_PROCESS_KINDS or cached_bytes + unit.size < CACHE_BUDGET_BYTES):
+            if not loaded.skip and (unit.kind in IN_PROCESS_KINDS or keep_parsed):
                 cache[unit.path] = loaded.resources
-                cached_bytes += max(unit.size, 1)
 
     if kustomize_units:
         from .parse import kustomize

@@ -200,18 +200,21 @@ class Project:
         return [s for s in stages if os.path.basename(s.facts.get("dir") or "") == last]
 
     def named(self, kind: str, name: str, namespace: str = "") -> Entry | None:
-        """Like `get`, through a (kind, name) index built once after the scan's first phase, for
-        lookups made per container (ConfigMaps behind envFrom, configMapKeyRef)."""
+        """Like `get`, through a (kind, name) -> namespace index built once after the scan's first
+        phase, for lookups made per container (ConfigMaps behind envFrom, configMapKeyRef)."""
         idx = self.__dict__.get("_named")
         if idx is None or idx[0] != len(self.entries):
             table: dict = {}
             for e in self.entries:
-                table.setdefault((e.kind, e.name), []).append(e)
+                table.setdefault((e.kind, e.name), {}).setdefault(e.namespace or "", []).append(e)
             idx = self._named = (len(self.entries), table)
-        for e in idx[1].get((kind, name), ()):
-            if _same_ns(e.namespace, namespace):
-                return e
-        return None
+        by_ns = idx[1].get((kind, name))
+        if not by_ns:
+            return None
+        if not namespace:
+            return next(iter(by_ns.values()))[0]
+        hits = by_ns.get(namespace) or by_ns.get("")
+        return hits[0] if hits else None
 
     def memo(self, key: str, compute):
         """A value derived from the whole index (`compute(project)`), computed once per process and

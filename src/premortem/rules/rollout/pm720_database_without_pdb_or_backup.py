@@ -40,8 +40,8 @@ def backup_evidence(resource, ctx) -> str:
     for e in ctx.project.of_kind(*kinds):
         if same_ns(e.namespace, resource.namespace) or "velero" in (e.namespace or ""):
             return f"{e.kind}/{e.name}"
-    for e in ctx.project.of_kind("CronJob"):
-        if same_ns(e.namespace, resource.namespace) and BACKUP_WORDS.search(" ".join([e.name, *e.facts.get("images", [])])):
+    for e in ctx.project.in_namespace("CronJob", resource.namespace):
+        if BACKUP_WORDS.search(" ".join([e.name, *e.facts.get("images", [])])):
             return f"CronJob/{e.name}"
     return ""
 
