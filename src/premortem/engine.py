@@ -156,6 +156,8 @@ class Judge:
 
     def _snippet(self, file: str, line: int) -> str:
         if file not in self._lines:
+            if len(self._lines) >= 8:  # findings come file by file: keep a few, not the whole tree
+                self._lines.pop(next(iter(self._lines)))
             try:
                 text = disc.read_text(os.path.join(self.root, file))
                 self._lines[file] = text.splitlines()

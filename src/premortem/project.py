@@ -110,7 +110,7 @@ class Project:
 
     def add(self, r: Resource) -> None:
         self._insert(Entry(r.format, r.kind, r.name, r.namespace, r.file, r.line,
-                           dict(r.labels) if r.format == "kubernetes" else {}, facts_of(r)))
+                           r.labels if r.format == "kubernetes" else {}, facts_of(r)))
 
     def merge(self, other: "Project") -> None:
         for e in other.entries:
