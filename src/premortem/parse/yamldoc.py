@@ -12,9 +12,22 @@ import sys
 import yaml
 
 try:  # libyaml is bundled in PyYAML wheels; the pure-Python loader is the fallback
-    _Loader = yaml.CSafeLoader
+    _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+# first characters that can start an implicitly typed plain scalar (int, bool, null, float,
+# timestamp, merge, value); anything else is a string without asking the resolver's regexes
+_MAYBE_TYPED = frozenset(yaml.resolver.Resolver.yaml_implicit_resolvers)
+
+
+class _Loader(_Base):
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _MAYBE_TYPED:
+            return _STR
+        return super().resolve(kind, value, implicit)
+
 
 _BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
