@@ -47,7 +47,9 @@ def test_exit_2_beats_1(tmp_path, capsys):
     (tmp_path / "broken.yaml").write_text("a: [\n")
     assert main(["scan", str(tmp_path), "-f", "json"]) == 2
     data = json.loads(capsys.readouterr().out)
-    assert data["errors"][0]["file"] == "broken.yaml" and data["errors"][0]["line"] == 2
+    # an unclosed flow list: reported on the file's last line, not one past it
+    assert data["errors"][0]["file"] == "broken.yaml" and data["errors"][0]["line"] == 1
+    assert data["errors"][0]["message"].endswith("(at end of file)")
     assert data["findings"][0]["rule_id"] == "PM501"
 
 

@@ -137,6 +137,8 @@ def load_all(text: str) -> tuple[list[Doc], YamlError | None]:
     except yaml.YAMLError as exc:
         err = _mark_error(exc)
         lines = text.splitlines()
+        if err.line > max(len(lines), 1):  # libyaml marks end-of-input one line past the last one
+            err = YamlError(str(err) + " (at end of file)", max(len(lines), 1), len(lines[-1]) + 1 if lines else 1)
         if 0 < err.line <= len(lines) and "\t" in lines[err.line - 1][: max(err.column, 1)]:
             err = YamlError("invalid YAML: tab character used for indentation (YAML allows spaces only)",
                             err.line, err.column)
