@@ -54,10 +54,19 @@ def _gitignore_spec(directory: str) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def classify(name: str) -> str | None:
+# Repository governance files, read by parse/repo.py (CODEOWNERS, branch protection as code,
+# evidence of secret scanning); matched by name before the generic YAML rule.
+REPO_FILES = {"codeowners", ".gitleaks.toml", "gitleaks.toml", ".pre-commit-config.yaml",
+              ".pre-commit-config.yml", "settings.yml", "settings.yaml", ".secrets.baseline",
+              ".trufflehog.yml", ".trufflehog.yaml"}
+
+
+def classify(name: str, rel: str = "") -> str | None:
     if is_dockerfile(name):
         return "dockerfile"
     low = name.lower()
+    if low in REPO_FILES and (not low.startswith("settings.") or rel.endswith(".github/" + name) or rel == ".github/" + name):
+        return "repofile"
     if low.endswith(YAML_EXT):
         return "yaml"
     if low.endswith(JSON_EXT):
@@ -87,7 +96,7 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
         rel = rel_of(path, root)
         if excluded(rel):
             return
-        kind = classify(name)
+        kind = classify(name, rel)
         if kind is None:
             return
         out.files_seen += 1
@@ -159,8 +168,8 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
             walk(ap, [])
         elif os.path.lexists(ap):
             name = os.path.basename(ap)
-            if classify(name) is None:
-                out.errors.append(ScanError(rel_of(ap, root), 0, "not a format premortem reads (YAML, JSON, Dockerfile)"))
+            if classify(name, rel_of(ap, root)) is None:
+                out.errors.append(ScanError(rel_of(ap, root), 0, "not a format premortem reads (YAML, JSON, Dockerfile, repository governance files)"))
             else:
                 add_file(ap, name, explicit=True)
         else:

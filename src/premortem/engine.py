@@ -79,7 +79,7 @@ class Loaded:
 def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> Loaded:
     out = Loaded()
     try:
-        if unit.kind in ("yaml", "json", "dockerfile"):
+        if unit.kind in ("yaml", "json", "dockerfile", "repofile"):
             try:
                 text = disc.read_text(unit.path)
             except ValueError as exc:
@@ -94,6 +94,10 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
                 from .parse.dockerfile import parse_dockerfile
 
                 out.resources, out.errors = parse_dockerfile(text, unit.rel)
+            elif unit.kind == "repofile":
+                from .parse.repo import parse_repo_file
+
+                out.resources, out.errors = parse_repo_file(text, unit.rel)
             else:
                 from .parse.kubernetes import parse_manifest
 
@@ -120,6 +124,25 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
     except Exception as exc:  # a parser bug must not end the scan: report it against the unit
         out.errors.append(ScanError(unit.rel, 0, f"internal error while reading ({type(exc).__name__}: {exc})"))
     return out
+
+
+REPO_ANCHORS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", "README.md", "README", ".premortem.yaml")
+
+
+def repository_resource(root: str, paths: list, units: list) -> Resource | None:
+    """One `Repository` resource per scan of a directory, for rules about the repository as a whole.
+    It points at the first of REPO_ANCHORS that exists (else the first scanned file), line 1."""
+    if not any(os.path.isdir(p) for p in paths) or not units:
+        return None
+    anchor = next((a for a in REPO_ANCHORS if os.path.isfile(os.path.join(root, a))), None)
+    if anchor is None:
+        first = units[0]
+        anchor = first.rel if first.kind in FILE_KINDS else disc.rel_of(first.path, root)
+    from .model import Origin
+
+    return Resource(format="repository", kind="Repository", name=os.path.basename(os.path.abspath(root)),
+                    namespace="", data={"root": os.path.basename(os.path.abspath(root))}, file=anchor, line=1,
+                    positions={(): (1, 1)}, origin=Origin("repository", ""))
 
 
 def index_resources(resources: list) -> tuple[Project, list]:
@@ -236,6 +259,7 @@ def _related(s: Source, msg: str):
 # plain files go to workers. The state a worker needs is handed over once, by its initializer.
 _STATE: dict = {}
 IN_PROCESS_KINDS = ("helm", "kustomize")
+FILE_KINDS = ("yaml", "json", "dockerfile", "repofile")
 
 
 def _init_worker(state: dict) -> None:
@@ -375,11 +399,16 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
         proj, n_res = unit_index[u.path]
         project.merge(proj)
         result.resources += n_res
-    result.files = len(consumed) + sum(1 for u in live_units if u.kind in ("yaml", "json", "dockerfile") and u.path not in consumed)
+    result.files = len(consumed) + sum(1 for u in live_units if u.kind in FILE_KINDS and u.path not in consumed)
     result.project = project
     # phase 2: judge every resource with the complete index
     findings: list = []
     judge = Judge(rules, config, project, root)
+    repo = repository_resource(root, paths, live_units)
+    if repo is not None:  # repository-wide rules (no CODEOWNERS, no secret scanning) judge this one
+        f, e = judge.judge(repo)
+        findings.extend(f)
+        result.errors.extend(e)
     todo = [u for u in live_units if u.path not in cache]
     for u in live_units:
         for r in cache.get(u.path, []):

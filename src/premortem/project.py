@@ -37,6 +37,9 @@ def _small(v) -> bool:
 def facts_of(r: Resource) -> dict:
     """The facts the index keeps per kind; everything else is dropped after the file is judged."""
     f: dict = {}
+    if r.format == "repo":  # governance files are small: keep what rules ask of them
+        f["data"] = r.data
+        return f
     if r.format == "dockerfile":
         d = r.data
         f.update({"from": d.get("from"), "final": d.get("final"), "env": d.get("env"),
