@@ -23,7 +23,7 @@ from .suppress import SuppressionIndex, annotation_suppression, comment_suppress
 
 CACHE_BUDGET_BYTES = 8 * 1024 * 1024  # scans up to this much input are parsed once and kept
 # (parsed YAML takes ~20x its size in memory: 8 MB of input is ~160 MB of objects)
-PARALLEL_MIN_BYTES = 6 * 1024 * 1024  # below this, worker start-up costs more than it saves
+PARALLEL_MIN_BYTES = 24 * 1024 * 1024  # below this, worker start-up and pickling cost more than they save
 
 
 @dataclass
