@@ -4,7 +4,7 @@ files. Errors are allowed only for the documented reasons in ALLOWED; all others
 are printed.
 
 Directories holding Helm charts or Kustomize directories need src/premortem/parse/{helm,kustomize}.py;
-until those land, such directories are skipped (the reason says which module is missing).
+on a checkout without them such directories are skipped (the reason says which module is missing).
 """
 import importlib.util
 import json
@@ -26,8 +26,6 @@ ALLOWED = [
     (r"^argocd-example-apps/(helm-dependency|plugins/kustomized-helm)(/|$)", r"(?i)dependenc|charts/|not vendored",
      "Chart.yaml lists dependencies and charts/ is not vendored: rendering needs `helm dependency build` "
      "(which fetches from the repository, or packages the file:// chart) first"),
-    (r"^argocd-example-apps/plugins/kustomized-helm(/|$)", r"all\.yaml",
-     "the kustomization uses all.yaml, which Argo CD's plugin generates with `helm template` at sync time"),
     (r".", r"(?i)\bremote\b|git@|\?ref=",
      "remote Kustomize bases are not fetched (no network during a scan)"),
 ]
