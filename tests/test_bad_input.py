@@ -239,7 +239,7 @@ def test_directory_symlink_to_its_parent_is_not_followed(tmp_path):
     write(tmp_path, "good.yaml", PROD_LATEST)
     (tmp_path / "sub").mkdir()
     os.symlink("..", tmp_path / "sub" / "up")
-    result = within(20, lambda: run_scan(tmp_path))
+    result = within(20, lambda: run_scan(tmp_path, select=["PM501"]))
     err, = result.errors
     assert err.file == "sub/up" and "symlink loop" in err.message, err
     # judged once, not again through sub/up/good.yaml

@@ -24,7 +24,7 @@ def repo(tmp_path, text=DEPLOY, name="deploy.yaml"):
 
 
 def test_exit_1_on_findings_at_or_above_fail_on(tmp_path, capsys):
-    assert main(["scan", str(repo(tmp_path))]) == 1
+    assert main(["scan", str(repo(tmp_path)), "--select", "PM501"]) == 1
     out = capsys.readouterr().out
     # grouped by file, offending line, caret under the value, incident and fix
     assert "deploy.yaml\n  11:18  HIGH  PM501 mutable-image-tag  Deployment/production/api" in out
@@ -45,7 +45,7 @@ def test_exit_0_when_clean(tmp_path):
 def test_exit_2_beats_1(tmp_path, capsys):
     repo(tmp_path)
     (tmp_path / "broken.yaml").write_text("a: [\n")
-    assert main(["scan", str(tmp_path), "-f", "json"]) == 2
+    assert main(["scan", str(tmp_path), "-f", "json", "--select", "PM501"]) == 2
     data = json.loads(capsys.readouterr().out)
     # an unclosed flow list: reported on the file's last line, not one past it
     assert data["errors"][0]["file"] == "broken.yaml" and data["errors"][0]["line"] == 1
@@ -54,7 +54,7 @@ def test_exit_2_beats_1(tmp_path, capsys):
 
 
 def test_json_contract(tmp_path, capsys):
-    main(["scan", str(repo(tmp_path)), "-f", "json"])
+    main(["scan", str(repo(tmp_path)), "-f", "json", "--select", "PM501"])
     data = json.loads(capsys.readouterr().out)
     assert data["tool"] == {"name": "premortem", "version": "0.1.0"}
     assert data["scanned"] == {"files": 1, "resources": 1}

@@ -10,7 +10,15 @@ from .conftest import run_scan
 
 RULES = list(load_rules().values())
 SCANNABLE = [r for r in RULES if "suppression" not in r.applies_to["formats"]]
-_BLOCK = re.compile(r"```(\w+)?\n(.*?)```", re.S)
+# ```lang [path]: an optional file name after the language (`.github/settings.yml`, `CODEOWNERS`)
+_BLOCK = re.compile(r"```(\w+)?(?:[ \t]+([\w./-]+))?[ \t]*\n(.*?)```", re.S)
+
+
+def _file(d, match, default):
+    lang = (match.group(1) or "yaml").lower()
+    path = d / (match.group(2) or ("Dockerfile" if lang == "dockerfile" else default))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(match.group(3))
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
@@ -25,17 +33,14 @@ def test_rule_metadata_complete(rule):
 def _example(rule, section, tmp_path):
     m = _BLOCK.search(rule.docs[section])
     assert m, f"{rule.id} '{section}' needs a fenced code example"
-    lang, body = (m.group(1) or "yaml").lower(), m.group(2)
-    name = "Dockerfile" if lang == "dockerfile" else "example.yaml"
     d = tmp_path / section.lower()
     d.mkdir()
-    (d / name).write_text(body)
+    _file(d, m, "example.yaml")
     # Further fenced blocks in the same section are extra files (e.g. a Dockerfile next to a manifest)
     for i, extra in enumerate(_BLOCK.finditer(rule.docs[section])):
         if i == 0:
             continue
-        elang = (extra.group(1) or "yaml").lower()
-        (d / ("Dockerfile" if elang == "dockerfile" else f"extra{i}.yaml")).write_text(extra.group(2))
+        _file(d, extra, f"extra{i}.yaml")
     return d
 
 

@@ -135,13 +135,16 @@ def repository_resource(root: str, paths: list, units: list) -> Resource | None:
     if not any(os.path.isdir(p) for p in paths) or not units:
         return None
     anchor = next((a for a in REPO_ANCHORS if os.path.isfile(os.path.join(root, a))), None)
-    if anchor is None:
-        first = units[0]
-        anchor = first.rel if first.kind in FILE_KINDS else disc.rel_of(first.path, root)
+    if anchor is None:  # the first scanned file (never a chart or overlay directory)
+        first = next((u for u in units if u.kind in FILE_KINDS), None)
+        anchor = first.rel if first is not None else next(
+            (disc.rel_of(m, root) for u in units for m in sorted(u.members)), disc.rel_of(units[0].path, root))
     from .model import Origin
 
-    return Resource(format="repository", kind="Repository", name=os.path.basename(os.path.abspath(root)),
-                    namespace="", data={"root": os.path.basename(os.path.abspath(root))}, file=anchor, line=1,
+    name = os.path.basename(os.path.abspath(root))
+    data = {"root": name, "git": os.path.exists(os.path.join(root, ".git")), "anchor": anchor}
+    return Resource(format="repository", kind="Repository", name=name,
+                    namespace="", data=data, file=anchor, line=1,
                     positions={(): (1, 1)}, origin=Origin("repository", ""))
 
 
@@ -444,7 +447,7 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
             result.baselined += 1
             continue
         kept.append(f)
-    kept.extend(_suppression_findings(sup, registry, config, today, bool(options.select)))
+    kept.extend(_suppression_findings(sup, registry, config, today, {r.id for r in rules}))
     kept.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
     result.findings = kept
     result.errors.sort(key=lambda e: (e.file, e.line))
@@ -462,21 +465,23 @@ def _dedupe(findings: list) -> list:
     return list(best.values())
 
 
-def _suppression_findings(sup: SuppressionIndex, registry: dict, config: Config, today, partial: bool) -> list:
+def _suppression_findings(sup: SuppressionIndex, registry: dict, config: Config, today, ran: set) -> list:
+    """PM001-PM003 findings. A suppression is 'unused' only when every rule it names ran."""
     out = []
     meta = {"malformed": "PM002", "unused": "PM001", "expired": "PM003"}
+    scannable = {r.id for r in registry.values() if "suppression" not in r.applies_to["formats"]}
     for s in sup.all():
+        unknown = [i for i in s.ids if i != "all" and i not in registry]
         if s.problem:
             kind, msg = "malformed", f"suppression {s.problem}; it silences nothing"
+        elif unknown:
+            kind, msg = "malformed", f"suppression names unknown rule {unknown[0]}"
         elif s.expired(today):
             kind, msg = "expired", f"suppression of {', '.join(s.ids)} expired on {s.until.isoformat()}: the findings it covered are reported again"
-        elif not s.used and not partial:
+        elif not s.used and all(i in ran for i in s.ids if i != "all") and ("all" not in s.ids or scannable <= ran):
             kind, msg = "unused", f"suppression of {', '.join(s.ids)} matches no finding: remove it"
         else:
             continue
-        for i in s.ids:
-            if i != "all" and i not in registry:
-                kind, msg = "malformed", f"suppression names unknown rule {i}"
         rid = meta[kind]
         rule = registry.get(rid)
         if rule is None or not config.rule(rid).enabled:

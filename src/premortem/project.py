@@ -66,6 +66,11 @@ def facts_of(r: Resource) -> dict:
             f["db"] = db
         if server:
             f["dbserver"] = server
+        spec = r.get(tpl_path)  # 9.1/R11: which identity the pods run as, and whether its token is mounted
+        sa = spec.get("serviceAccountName") or spec.get("serviceAccount")
+        f["service_account"] = sa if isinstance(sa, str) and sa else "default"
+        if isinstance(spec.get("automountServiceAccountToken"), bool):
+            f["automount"] = spec["automountServiceAccountToken"]
     elif r.kind == "Service":
         f["selector"] = r.get(("spec", "selector"))
         f["type"] = r.get(("spec", "type"), "ClusterIP")
@@ -88,10 +93,63 @@ def facts_of(r: Resource) -> dict:
             mc = dbpool.configmap_max_connections(r)
             if mc:
                 f["max_connections"] = mc
+    elif r.format == "kubernetes" and r.kind in RBAC_KINDS:
+        f.update(_rbac_facts(r))
+    elif r.kind == "Middleware":  # Traefik: which guards a router middleware adds (PM920)
+        spec = r.get(("spec",)) if isinstance(r.get(("spec",)), dict) else {}
+        f["types"] = sorted(str(k) for k in spec)
+        allow = spec.get("ipAllowList") or spec.get("ipWhiteList")
+        f["source_range"] = allow.get("sourceRange") if isinstance(allow, dict) else None
+        chain = spec.get("chain")
+        f["chain"] = [m for m in (chain.get("middlewares") or []) if isinstance(m, dict)] if isinstance(chain, dict) else []
+    elif r.kind == "Gateway":
+        f["class"] = r.get(("spec", "gatewayClassName"))
+    elif r.kind == "SecurityPolicy":  # Envoy Gateway
+        refs = r.get(("spec", "targetRefs"))
+        refs = (refs if isinstance(refs, list) else []) + [r.get(("spec", "targetRef"))]
+        f["targets"] = [[t.get("kind"), t.get("name")] for t in refs if isinstance(t, dict)]
+    elif r.kind == "AppProject":  # Argo CD: sync windows gate auto-sync
+        windows = r.get(("spec", "syncWindows"))
+        f["syncWindows"] = windows if isinstance(windows, list) else []
+    elif r.kind in ("GitRepository", "OCIRepository"):  # Flux sources: what a ref pins
+        ref = r.get(("spec", "ref"))
+        f["ref"] = ref if isinstance(ref, dict) else {}
     elif r.kind == "ScaledObject":  # KEDA
         target = r.get(("spec", "scaleTargetRef"))
         f["target"] = target if isinstance(target, dict) else {}
         f["max"] = r.get(("spec", "maxReplicaCount"))
+    return f
+
+
+RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount")
+_RULE_KEYS = ("apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs")
+
+
+def _rbac_facts(r: Resource) -> dict:
+    """9.1/R11: a role's rules and aggregation selectors, a binding's roleRef and subjects (with the
+    Source of each, for related locations), a ServiceAccount's automount setting."""
+    f: dict = {}
+    if r.kind == "ServiceAccount":
+        auto = r.get(("automountServiceAccountToken",))
+        if isinstance(auto, bool):
+            f["automount"] = auto
+        return f
+    if r.kind in ("Role", "ClusterRole"):
+        rules = r.get(("rules",))
+        f["rules"] = [{k: [str(x) for x in v] for k, v in rule.items() if k in _RULE_KEYS and isinstance(v, list)}
+                      for rule in rules if isinstance(rule, dict)] if isinstance(rules, list) else []
+        sel = r.get(("aggregationRule", "clusterRoleSelectors"))
+        if isinstance(sel, list):
+            f["aggregation"] = [s for s in sel if isinstance(s, dict)]
+        return f
+    ref = r.get(("roleRef",))
+    ref = ref if isinstance(ref, dict) else {}
+    f["role_ref"] = {"kind": str(ref.get("kind") or ""), "name": str(ref.get("name") or ""),
+                     "at": r.locate(("roleRef", "name"))}
+    subjects = r.get(("subjects",))
+    f["subjects"] = [{"kind": str(s.get("kind") or ""), "name": str(s.get("name") or ""),
+                      "namespace": str(s.get("namespace") or ""), "at": r.locate(("subjects", i, "name"))}
+                     for i, s in enumerate(subjects if isinstance(subjects, list) else []) if isinstance(s, dict)]
     return f
 
 

@@ -16,7 +16,7 @@ import tomllib
 from ..model import Origin, Resource, ScanError
 from .yamldoc import load_all
 
-_TOML_LINE = re.compile(r"at line (\d+)")
+_TOML_LINE = re.compile(r"at line (\d+), column (\d+)")
 
 
 def _resource(kind: str, rel: str, data, positions=None, key_positions=None, line: int = 1) -> Resource:
@@ -25,19 +25,37 @@ def _resource(kind: str, rel: str, data, positions=None, key_positions=None, lin
                     origin=Origin("file", rel))
 
 
+_SECTION = re.compile(r"^(\^)?\[([^\]]+)\](?:\[\d+\])?(?:\s+(.*))?$")  # GitLab: ^[Name][2] @default-owners
+_FIELD = re.compile(r"(?:\\.|\S)+")  # whitespace-separated, `\ ` escapes a space in a path
+
+
 def parse_codeowners(text: str, rel: str) -> tuple[list, list]:
+    """Entries in file order: {"pattern", "owners", "line", "section", "optional"}, plus "invalid" (why
+    the forge skips the line) for syntax CODEOWNERS does not support. GitLab section headers set the
+    section (and its default owners, used by entries that name none) of the entries below them."""
     entries, positions, errors = [], {(): (1, 1)}, []
+    section, optional, defaults = "", False, []
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         if not line:
             continue
-        parts = line.split()
-        pattern, owners = parts[0], parts[1:]
+        m = _SECTION.match(line)
+        if m:
+            optional, section, defaults = bool(m.group(1)), m.group(2).strip(), (m.group(3) or "").split()
+            continue
+        parts = _FIELD.findall(line)
+        pattern, owners = parts[0].replace("\\ ", " "), parts[1:]
         bad = [o for o in owners if not (o.startswith("@") or "@" in o)]
         if bad:
             errors.append(ScanError(rel, n, f"CODEOWNERS: '{bad[0]}' is not an @user, @org/team or e-mail"))
+        entry = {"pattern": pattern, "owners": owners or list(defaults), "line": n, "section": section,
+                 "optional": optional}
+        if pattern.startswith("!"):
+            entry["invalid"] = "negation (!) is not supported in CODEOWNERS"
+        elif "[" in pattern or "]" in pattern:
+            entry["invalid"] = "character ranges ([ ]) are not supported in CODEOWNERS"
         positions[("entries", len(entries))] = (n, 1)
-        entries.append({"pattern": pattern, "owners": owners, "line": n})
+        entries.append(entry)
     return [_resource("CodeOwners", rel, {"entries": entries}, positions)], errors
 
 
@@ -67,8 +85,9 @@ def parse_repo_file(text: str, rel: str) -> tuple[list, list]:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            m = _TOML_LINE.search(str(exc))
-            return [], [ScanError(rel, int(m.group(1)) if m else 1, f"invalid TOML: {exc}")]
+            m = _TOML_LINE.search(str(exc))  # "(at line 3, column 7)", or "(at end of document)"
+            line = int(m.group(1)) if m else max(len(text.splitlines()), 1)
+            return [], [ScanError(rel, line, f"invalid TOML: {exc}", int(m.group(2)) if m else 0)]
         return [_resource("SecretScanConfig", rel, {"tool": "gitleaks", "config": data})], []
     if name == ".secrets.baseline":
         try:
