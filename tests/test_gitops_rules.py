@@ -43,7 +43,9 @@ def _judge(text, rule_id, facts=None, config=None):
     rule = get_rule(rule_id)
     ctx = Context(project, config or Config(), dict(rule.options), "")
     target = resources[0]
-    return [(target.locate(h.path, key=h.key).line, h.severity, h.message) for h in rule.check(target, ctx)]
+    # the engine appends the evidence a rule found to the message, as here
+    return [(target.locate(h.path, key=h.key).line, h.severity,
+             h.message + (f" [production: {h.production}]" if h.production else "")) for h in rule.check(target, ctx)]
 
 
 # ---- CODEOWNERS semantics (GitHub's documented examples) ---------------------------------------------
@@ -316,3 +318,14 @@ def test_pm332_tools_option_adds_a_scanner(tmp_path):
     assert "pre-commit runs 1 hook (keyhound) but none scans for secrets" in f.message
     cfg = Config(rules={"PM332": RuleConfig(options={"tools": ["keyhound"]})})
     assert _findings(tmp_path, "PM332", config=cfg) == []
+
+
+def test_rule_found_evidence_fills_the_production_field(tmp_path):
+    # The Application lives in namespace argocd; production is its destination, which the rule found.
+    (tmp_path / "app.yaml").write_text(textwrap.dedent(APP.replace("{SELFHEAL}", "true")))
+    from .conftest import run_scan
+
+    f, = [f for f in run_scan(tmp_path, select=["PM310"]).findings]
+    assert f.production == "destination namespace 'prod'"
+    assert f.message.endswith("[production: destination namespace 'prod']")
+    assert f.to_dict()["production"] == "destination namespace 'prod'"

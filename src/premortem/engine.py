@@ -222,7 +222,8 @@ class Judge:
         return findings, errors
 
     def finding(self, rule: Rule, r: Resource, hit: Hit, evidence: str) -> Finding:
-        src = r.locate(hit.path, key=hit.key)
+        src = hit.at if isinstance(hit.at, Source) else r.locate(hit.path, key=hit.key)
+        evidence = hit.production or evidence
         related = []
         for where, msg in hit.related:
             s = where if isinstance(where, Source) else r.locate(tuple(where))
@@ -240,7 +241,7 @@ class Judge:
                 snippet = snippet.replace(secret, redact(secret))
                 for rel in related:
                     rel.message = rel.message.replace(secret, redact(secret))
-        if evidence and rule.production_only:
+        if evidence and (rule.production_only or hit.production):
             message = f"{message} [production: {evidence}]"
         return Finding(
             rule_id=rule.id, rule=rule.name, severity=severity, title=rule.title, message=message,

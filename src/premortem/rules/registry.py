@@ -34,6 +34,8 @@ class Hit:
     related: tuple = ()
     severity: Severity | None = None  # a rule may raise/lower severity for one hit (e.g. with DEBUG on)
     identity: str = ""  # extra stable identity for the fingerprint when one path yields several hits
+    production: str = ""  # evidence the rule itself found (an Argo CD destination, say); wins over the resource's
+    at: object = None  # a model.Source to report at instead of `path` (a line inside a block string)
 
 
 @dataclass

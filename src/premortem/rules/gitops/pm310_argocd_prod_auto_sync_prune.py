@@ -89,4 +89,5 @@ def check(resource, ctx):
     yield Hit(path=("spec", "syncPolicy", "automated", "prune"),
               severity=None if self_heal else Severity.MEDIUM,
               message=f"Application '{resource.name}' auto-syncs with {flags} into production: "
-                      f"{auto_sync_consequence(self_heal)}; {note} [production: {evidence}]")
+                      f"{auto_sync_consequence(self_heal)}; {note}",
+              production=evidence)

@@ -78,4 +78,5 @@ def check(resource, ctx):
               message=f"Kustomization '{resource.name}' applies {what} to production {every} with prune: a bad "
                       f"commit (replicas 3→0, limits removed) is live within one interval, manifests deleted or "
                       f"moved in Git are deleted in the cluster, and manual fixes are overwritten; nothing holds it "
-                      f"(not suspended, source not pinned to a release) [production: {evidence}]")
+                      f"(not suspended, source not pinned to a release)",
+              production=evidence)

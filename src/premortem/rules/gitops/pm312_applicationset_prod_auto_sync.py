@@ -133,7 +133,7 @@ def check(resource, ctx):
     named = "; ".join(f"'{name}' ({evidence})" for _, name, evidence, _ in apps[:3])
     more = f" and {len(apps) - 3} more" if len(apps) > 3 else ""
     yield Hit(path=("spec", "template", "spec", "syncPolicy", "automated", "prune"),
-              severity=None if self_heal else Severity.MEDIUM,
+              severity=None if self_heal else Severity.MEDIUM, production=apps[0][2],
               related=tuple((path, f"generates production Application '{name}' ({evidence})")
                             for path, name, evidence, _ in apps if path),
               message=f"ApplicationSet '{resource.name}' generates production Applications that auto-sync with "

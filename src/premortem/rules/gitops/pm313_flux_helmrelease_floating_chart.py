@@ -96,4 +96,5 @@ def check(resource, ctx):
               severity=None if how == "unbounded" else Severity.MEDIUM,
               message=f"HelmRelease '{resource.name}' installs chart '{chart.get('chart')}' with {shown}: every new "
                       f"chart release {'' if how == 'unbounded' else 'inside the range '}is rolled into production "
-                      f"at the next reconcile, with no commit, review or staging run [production: {evidence}]")
+                      f"at the next reconcile, with no commit, review or staging run",
+              production=evidence)

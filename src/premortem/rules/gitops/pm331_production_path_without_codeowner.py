@@ -122,4 +122,4 @@ def check(resource, ctx):
         what = (f"{len(files)} production manifest files in {where(posixpath.dirname(resource.file))} ({names}) have "
                 f"no code owner in {owners.file} (for {posixpath.basename(resource.file)}: {info['why']})")
     yield Hit(path=(), message=f"{what}; anyone with write access can merge a production change without the owning "
-                               f"team's review [production: {info['evidence']}]")
+                               f"team's review", production=info["evidence"])
