@@ -95,7 +95,7 @@ def cmd_scan(args) -> int:
     from .config import ConfigError, find_config, load_config
     from .engine import ScanOptions, scan
     from .model import Severity
-    from .report import render
+    from .report import write
     from .rules.registry import load_rules
     from .suppress import write_baseline
 
@@ -137,16 +137,15 @@ def cmd_scan(args) -> int:
 
     to_tty = not args.output and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_tty and not os.environ.get("NO_COLOR"))
-    text = render(result, args.format, color=color)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                write(result, args.format, fh, color=color)
         except OSError as exc:
             print(f"premortem: error: cannot write report to {args.output}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_INCOMPLETE
     else:
-        sys.stdout.write(text)
+        write(result, args.format, sys.stdout, color=color)
 
     if result.errors:
         return EXIT_INCOMPLETE
