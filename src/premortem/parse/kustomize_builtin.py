@@ -37,6 +37,20 @@ REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|(?:github|gitlab|bitbu
                     r"|[a-z0-9-]+(?:\.[a-z0-9-]+)+\.[a-z]{2,}/)|\?(?:ref|version|timeout|submodules)=", re.I)
 
 
+# Overlays share bases: one scan builds the same base files once per overlay. Parsed documents are
+# never mutated here (from_data copies them into nodes), so they are shared by text, a few hundred deep.
+_PARSED: dict = {}
+
+
+def _parsed(text: str):
+    hit = _PARSED.get(text)
+    if hit is None:
+        if len(_PARSED) >= 256:
+            _PARSED.pop(next(iter(_PARSED)))
+        hit = _PARSED[text] = load_all(text)
+    return hit
+
+
 def is_remote(entry: str) -> bool:
     return bool(REMOTE.search(entry))
 
@@ -111,7 +125,7 @@ class Builder:
         text = self.read(kfile)
         if text is None:
             return kfile, None
-        docs, err = load_all(text)
+        docs, err = _parsed(text)
         if err is not None:
             self.error(kfile, err.line, f"malformed kustomization: {err}", err.column)
             return kfile, None
@@ -233,7 +247,7 @@ class Builder:
         if text is None:
             return []
         rel = self.rel(path)
-        docs, err = load_all(text)
+        docs, err = _parsed(text)
         if err is not None:
             self.errors.append(ScanError(rel, err.line, str(err), err.column))
         out = []

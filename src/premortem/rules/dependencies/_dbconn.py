@@ -59,6 +59,7 @@ _LIBPQ_KEYS = ("host|hostaddr|port|dbname|user|password|sslmode|connect_timeout|
                "keepalives_interval|keepalives_count|tcp_user_timeout|application_name|options|"
                "target_session_attrs|sslrootcert|sslcert|sslkey|passfile|client_encoding")
 _LIBPQ = re.compile(rf"(?<![\w.])(?:(?:{_LIBPQ_KEYS})\s*=\s*(?:'[^']*'|[^\s'\"=]+)(?:[ \t]+|$)){{2,}}", re.I | re.M)
+_LIBPQ_HINT = re.compile(r"(?:host|hostaddr|dbname|user|sslmode|connect_timeout|keepalives)\s*=", re.I)
 _PAIR = re.compile(rf"({_LIBPQ_KEYS})\s*=\s*('[^']*'|[^\s'\"=]+)", re.I)
 PLACEHOLDER = re.compile(r"\$\{|\$\(|\{\{|%\(|#\{")
 
@@ -206,12 +207,15 @@ def find_connections(text: str) -> list:
     if not isinstance(text, str) or len(text) < 8:
         return []
     found = []
-    for m in _URL.finditer(text):
-        found.append(_url_conn(m))
-    for m in _GO_MYSQL.finditer(text):
-        if not any(c.start <= m.start() < c.end for c in found):
-            found.append(_go_conn(m))
-    if "=" in text:
+    # cheap substring tests first: ConfigMaps carry megabytes of dashboards with no connection string
+    if "://" in text:
+        for m in _URL.finditer(text):
+            found.append(_url_conn(m))
+    if "@tcp(" in text or "@unix(" in text:
+        for m in _GO_MYSQL.finditer(text):
+            if not any(c.start <= m.start() < c.end for c in found):
+                found.append(_go_conn(m))
+    if "=" in text and _LIBPQ_HINT.search(text):
         for m in _LIBPQ.finditer(text):
             if not any(c.start <= m.start() < c.end for c in found):
                 c = _libpq_conn(m)
