@@ -15,12 +15,25 @@ EFFECT = {"livenessProbe": "the kubelet restarts them all at once (CrashLoopBack
           "readinessProbe": "every pod leaves the Service at once"}
 
 
+# A session cookie whose value names the probe (microservices-demo's `shop_session-id=x-readiness-probe`)
+# is a marker that keeps probes from creating sessions, not a credential.
+_MARKER = re.compile(r"(?i)probe|health|liveness|readiness|kubelet|k8s")
+
+
+def _is_marker(name: str, value: str) -> bool:
+    if not re.search(r"(?i)cookie|session", name):
+        return False
+    values = [part.split("=", 1)[-1] for part in value.split(";") if part.strip()]
+    return bool(values) and all(_MARKER.search(v) for v in values)
+
+
 def credentials(probe):
     """(path, what, secret) for each credential the probe sends."""
     if probe.handler == "httpGet":
         headers = probe.action.get("httpHeaders")
         for i, h in enumerate(headers if isinstance(headers, list) else []):
-            if isinstance(h, dict) and _HEADER.search(str(h.get("name", ""))):
+            if isinstance(h, dict) and _HEADER.search(str(h.get("name", ""))) \
+                    and not _is_marker(str(h.get("name", "")), str(h.get("value") or "")):
                 yield probe.at("httpGet", "httpHeaders", i, "value"), f"the '{h['name']}' header", str(h.get("value") or "")
         m = _QUERY.search(str(probe.action.get("path") or ""))
         if m:
