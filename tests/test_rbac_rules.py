@@ -291,21 +291,22 @@ def test_pm910_options_extend_ci_namespaces(tmp_path):
     assert "(it lives in the CI namespace 'builds')" in f.message
 
 
-def test_pm911_reports_each_map_key_with_entry_lines():
+def test_pm911_reports_each_ci_entry_at_its_own_line():
     got = _scan(FIXTURES / "PM911" / "bad", "PM911")
+    # one finding per CI entry, at the entry's line inside the literal block, caret at its first character
     assert [(f.file, f.line, f.column) for f in got] == [
-        ("cluster-a/aws-auth.yaml", 8, 13), ("cluster-a/aws-auth.yaml", 25, 13), ("cluster-b/aws-auth.yaml", 9, 13)]
-    assert [(r.line, r.message) for r in got[0].related] == [
-        (14, "arn:aws:iam::111122223333:role/jenkins-eks-deployer → system:masters"),
-        (18, "arn:aws:iam::111122223333:role/GitHubActionsOIDCRole → system:masters")]
-    assert "AdministratorAccess" not in got[0].message and "NodeInstanceRole" not in got[0].message
+        ("cluster-a/aws-auth.yaml", 14, 5), ("cluster-a/aws-auth.yaml", 19, 5),
+        ("cluster-a/aws-auth.yaml", 27, 5), ("cluster-b/aws-auth.yaml", 10, 5)]
+    assert "role/jenkins-eks-deployer, a CI/CD identity ('jenkins'), to system:masters" in got[0].message
+    assert "role/GitHubActionsOIDCRole, a CI/CD identity ('github')" in got[1].message
+    assert all("AdministratorAccess" not in f.message and "NodeInstanceRole" not in f.message for f in got)
     assert "system:masters skips RBAC" in got[0].message
-    assert "IAM user arn:aws:iam::111122223333:user/ci/deploy-bot (line 26), a CI/CD identity ('ci')" in got[1].message
+    assert "IAM user arn:aws:iam::111122223333:user/ci/deploy-bot, a CI/CD identity ('ci')" in got[2].message
     assert "to platform-admins (bound to cluster-admin by ClusterRoleBinding 'platform-admins' (cluster-wide))" \
-           in got[2].message
-    assert [(r.line, r.message) for r in got[2].related] == [
-        (10, "arn:aws:iam::444455556666:role/gitlab-runner-eks → platform-admins"),
-        (19, "ClusterRoleBinding 'platform-admins' (cluster-wide) binds group platform-admins to cluster-admin")]
+           in got[3].message
+    assert [(r.line, r.message) for r in got[3].related] == [
+        (19, "ClusterRoleBinding 'platform-admins' (cluster-wide) binds group platform-admins to cluster-admin")]  # its roleRef
+    assert len({f.fingerprint for f in got}) == 4
 
 
 def test_pm911_json_and_quoted_values_report_without_guessing_lines(tmp_path):

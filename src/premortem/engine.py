@@ -235,6 +235,8 @@ class Judge:
         path_s = ".".join(str(p) for p in hit.path)
         message = hit.message
         snippet = self._snippet(src.file, src.line)
+        if src.column == 0:  # a line-only position (inside a block string): the line's first character
+            src = Source(src.file, src.line, len(snippet) - len(snippet.lstrip()) + 1)
         for secret in hit.secrets:
             if secret:
                 message = message.replace(secret, redact(secret))

@@ -35,7 +35,7 @@ class Hit:
     severity: Severity | None = None  # a rule may raise/lower severity for one hit (e.g. with DEBUG on)
     identity: str = ""  # extra stable identity for the fingerprint when one path yields several hits
     production: str = ""  # evidence the rule itself found (an Argo CD destination, say); wins over the resource's
-    at: object = None  # a model.Source to report at instead of `path` (a line inside a block string)
+    at: object = None  # a model.Source to report at instead of `path` (a line inside a block string; column 0 = the line)
 
 
 @dataclass

@@ -19,9 +19,10 @@ def check(resource, ctx):
     cluster-admin (or to a ClusterRole granting `*` on `*`), and whose IAM role/user name (path
     included) or `username` names CI/CD: jenkins, gitlab, github, spinnaker, tekton, circleci,
     buildkite, codebuild... anywhere, or the words ci, cd, cicd, deploy, deployer, pipeline,
-    runner (options as in PM910). The finding is on the `mapRoles:`/`mapUsers:` key, with one
-    related location per entry at its `rolearn`/`userarn` line (for a literal block in a plain
-    YAML file). Not reported: admin roles for humans (`eks-admins`, SSO `AdministratorAccess`),
+    runner (options as in PM910). Each such entry is one finding at its own `rolearn`/`userarn`
+    line when the map is a literal block in a plain YAML file; in JSON, quoted or rendered
+    strings (whose lines are not the file's) the entries are reported together on the
+    `mapRoles:`/`mapUsers:` key. Not reported: admin roles for humans (`eks-admins`, SSO `AdministratorAccess`),
     node roles in `system:bootstrappers`/`system:nodes`, and CI roles mapped to a scoped group.
 
     ## Why it breaks production
@@ -81,18 +82,23 @@ def check(resource, ctx):
             word = _rbac.deployer_word(m.iam_name, ctx.options) or _rbac.deployer_word(m.username, ctx.options)
             if not word:
                 continue
-            masters = masters or "system:masters" in m.groups
+            what = f"{m.kind} {m.arn}, a CI/CD identity ('{word}'), to {', '.join(groups)}"
+            bindings = tuple(binding_at[g] for g in m.groups if g in binding_at)
             line = awsauth.file_line(resource, key, m)
-            where = f" (line {line})" if line else ""
-            found.append(f"{m.kind} {m.arn}{where}, a CI/CD identity ('{word}'), to {', '.join(groups)}")
-            if line:
-                related.append((Source(resource.file, line, 1), f"{m.arn} → {', '.join(m.groups)}"))
-            related.extend(binding_at[g] for g in m.groups if g in binding_at and binding_at[g] not in related)
-        if found:
-            tail = ("system:masters skips RBAC so no binding can take it back" if masters else
-                    "the group's ClusterRoleBinding makes it so")
-            yield Hit(path=("data", key),
-                      message=f"aws-auth {key} maps {'; '.join(found)}: every pipeline job holding that identity is "
-                              f"cluster-admin, and {tail} — the "
-                              f"rogue Jenkins runner with cluster-admin privileges of R11",
+            if line:  # a literal block in a plain file: one finding at the entry's own line
+                yield Hit(path=("data", key), at=Source(resource.file, line, 0), identity=f"{key}:{m.arn}",
+                          message=_message(key, what, "system:masters" in m.groups), related=bindings)
+                continue
+            masters = masters or "system:masters" in m.groups
+            found.append(what)
+            related.extend(b for b in bindings if b not in related)
+        if found:  # JSON, quoted or rendered strings: their lines are not the file's, so report the key
+            yield Hit(path=("data", key), message=_message(key, "; ".join(found), masters),
                       related=tuple(related), identity=key)
+
+
+def _message(key: str, what: str, masters: bool) -> str:
+    tail = ("system:masters skips RBAC so no binding can take it back" if masters else
+            "the group's ClusterRoleBinding makes it so")
+    return (f"aws-auth {key} maps {what}: every pipeline job holding that identity is cluster-admin, and "
+            f"{tail} — the rogue Jenkins runner with cluster-admin privileges of R11")
