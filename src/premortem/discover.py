@@ -61,10 +61,29 @@ REPO_FILES = {"codeowners", ".gitleaks.toml", "gitleaks.toml", ".pre-commit-conf
               ".trufflehog.yml", ".trufflehog.yaml"}
 
 
+def pipeline_kind(name: str, rel: str) -> str | None:
+    """CI definitions, by where CI systems look for them."""
+    low = name.lower()
+    parent = rel.rsplit("/", 2)
+    if low.endswith(YAML_EXT) and (rel.startswith(".github/workflows/") or "/.github/workflows/" in rel
+                                   or rel.startswith(".github/actions/") or "/.github/actions/" in rel):
+        return "github"
+    if low in (".gitlab-ci.yml", ".gitlab-ci.yaml") or (low.endswith(YAML_EXT) and (
+            rel.startswith(".gitlab/ci/") or "/.gitlab/ci/" in rel)):
+        return "gitlab"
+    if name.startswith("Jenkinsfile") or (low.endswith(".groovy") and len(parent) >= 2 and
+                                           parent[-2].split("/")[-1] in ("jenkins", "ci")):
+        return "jenkins"
+    return None
+
+
 def classify(name: str, rel: str = "") -> str | None:
     if is_dockerfile(name):
         return "dockerfile"
     low = name.lower()
+    pipeline = pipeline_kind(name, rel)
+    if pipeline:
+        return pipeline
     if low in REPO_FILES and (not low.startswith("settings.") or rel.endswith(".github/" + name) or rel == ".github/" + name):
         return "repofile"
     if low.endswith(YAML_EXT):

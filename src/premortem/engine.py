@@ -79,7 +79,7 @@ class Loaded:
 def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> Loaded:
     out = Loaded()
     try:
-        if unit.kind in ("yaml", "json", "dockerfile", "repofile"):
+        if unit.kind in FILE_KINDS:
             try:
                 text = disc.read_text(unit.path)
             except ValueError as exc:
@@ -98,6 +98,10 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
                 from .parse.repo import parse_repo_file
 
                 out.resources, out.errors = parse_repo_file(text, unit.rel)
+            elif unit.kind in PIPELINE_KINDS:
+                from .parse.pipelines import parse_pipeline
+
+                out.resources, out.errors = parse_pipeline(unit.kind, text, unit.rel)
             else:
                 from .parse.kubernetes import parse_manifest
 
@@ -265,7 +269,8 @@ def _related(s: Source, msg: str):
 # plain files go to workers. The state a worker needs is handed over once, by its initializer.
 _STATE: dict = {}
 IN_PROCESS_KINDS = ("helm", "kustomize")
-FILE_KINDS = ("yaml", "json", "dockerfile", "repofile")
+PIPELINE_KINDS = ("github", "gitlab", "jenkins")
+FILE_KINDS = ("yaml", "json", "dockerfile", "repofile") + PIPELINE_KINDS
 
 
 def _init_worker(state: dict) -> None:
