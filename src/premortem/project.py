@@ -286,5 +286,7 @@ class Project:
         return cache[key][1]
 
 
-def _same_ns(a: str, b: str) -> bool:
-    return (a or "") == (b or "") or not a or not b
+def same_ns(a: str, b: str) -> bool:
+    """Two namespaces can be the same object's: equal, or either unset (`kubectl apply -n X` puts an
+    object that names none anywhere). Every cross-object rule uses this one definition."""
+    return not a or not b or a == b

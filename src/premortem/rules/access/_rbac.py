@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ...k8s.images import parse_image
 from ...k8s.selectors import selector_matches
 from ...model import Source
+from ...project import same_ns  # noqa: F401 (also used by sibling rule modules)
 
 POWERFUL_ROLES = {"cluster-admin": "every verb on every resource in every namespace",
                   "admin": "read/write of every Secret, pod, workload and RoleBinding in every namespace",
@@ -137,10 +138,6 @@ class Binding:
     def who(self) -> str:
         live = [s.identity for s in self.subjects if not s.system]
         return ", ".join(live) if live else "only system identities"
-
-
-def same_ns(a: str, b: str) -> bool:
-    return not a or not b or a == b
 
 
 def is_system_name(name: str) -> bool:

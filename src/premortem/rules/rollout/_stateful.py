@@ -6,6 +6,7 @@ import math
 
 from ...k8s.databases import CACHES, database_of_container
 from ...k8s.workloads import containers, pod_spec_path
+from ...project import same_ns  # noqa: F401 (also used by sibling rule modules)
 
 DATA_VOLUME_NAMES = {"data", "storage", "datadir", "data-dir", "pgdata"}
 # sidecars named after the engine they serve (postgres-exporter, redis-sentinel) hold no data
@@ -70,10 +71,6 @@ def autoscaler_for(project, kind: str, name: str, namespace: str):
 
 
 # ---- PodDisruptionBudgets ---------------------------------------------------------------------
-def same_ns(a: str, b: str) -> bool:
-    return (a or "") == (b or "") or not a or not b
-
-
 def selected_workloads(project, selector, namespace: str) -> list:
     """Index entries of the workloads whose pods a PDB selector matches (`{}` matches every pod)."""
     return project.workloads_selected_by(selector, namespace)
