@@ -101,7 +101,8 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
             elif unit.kind in PIPELINE_KINDS:
                 from .parse.pipelines import parse_pipeline
 
-                out.resources, out.errors = parse_pipeline(unit.kind, text, unit.rel)
+                read = _include_reader(unit, root, out) if is_gitlab_root(unit) else None
+                out.resources, out.errors = parse_pipeline(unit.kind, text, unit.rel, read)
             else:
                 from .parse.kubernetes import parse_manifest
 
@@ -128,6 +129,44 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
     except Exception as exc:  # a parser bug must not end the scan: report it against the unit
         out.errors.append(ScanError(unit.rel, 0, f"internal error while reading ({type(exc).__name__}: {exc})"))
     return out
+
+
+def is_gitlab_root(unit: disc.Unit) -> bool:
+    return unit.kind == "gitlab" and os.path.basename(unit.path).lower() in (".gitlab-ci.yml", ".gitlab-ci.yaml")
+
+
+def _include_reader(unit: disc.Unit, root: str, out: Loaded):
+    """Reads GitLab `include: local` files for the parser: paths (globs too) relative to the directory
+    of `.gitlab-ci.yml`, never outside it; each file read is consumed (not judged again alone)."""
+    import glob
+
+    base = os.path.dirname(unit.path)
+    real_base = os.path.realpath(base)
+
+    def read(value: str):
+        pattern = value.lstrip("/")
+        if any(ch in pattern for ch in "*?["):
+            paths = sorted(glob.glob(os.path.join(base, pattern), recursive=True))
+            if not paths:
+                return [], "no file matches"
+        else:
+            paths = [os.path.join(base, pattern)]
+        found = []
+        for path in paths:
+            real = os.path.realpath(path)
+            if os.path.commonpath([real, real_base]) != real_base:
+                return found, "points outside the repository; not read"
+            if not os.path.isfile(path):
+                return found, "file not found"
+            try:
+                text = disc.read_text(path)
+            except (OSError, ValueError) as exc:
+                return found, disc._os_message(exc) if isinstance(exc, OSError) else str(exc)
+            out.consumed.add(path)
+            found.append((disc.rel_of(path, root), text))
+        return found, ""
+
+    return read
 
 
 REPO_ANCHORS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", "README.md", "README", ".premortem.yaml")
@@ -360,6 +399,8 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
             # a Component's patch files are fragments: never judge them as raw objects
             own = set() if skip else {os.path.join(unit.path, n) for n in disc.KUSTOMIZATION_NAMES}
             consumed_by_kustomize.update(used - own)
+        elif is_gitlab_root(unit):  # its local includes are judged as part of it, not alone
+            consumed_by_kustomize.update(used - {unit.path})
         if skip:
             return
         result.errors.extend(errors)
@@ -373,7 +414,8 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
         live_units.append(unit)
 
     kustomize_units = [u for u in order if u.kind == "kustomize"]
-    other_units = [u for u in order if u.kind != "kustomize"]
+    gitlab_roots = [u for u in order if is_gitlab_root(u)]
+    other_units = [u for u in order if u.kind != "kustomize" and not is_gitlab_root(u)]
 
     def run_phase1(units):
         pooled = [u for u in units if u.kind not in IN_PROCESS_KINDS] if parallel else []
@@ -405,6 +447,7 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
     if nested:
         nested_paths = {u.path for u in nested}
         live_units[:] = [u for u in live_units if u.path not in nested_paths]
+    run_phase1(gitlab_roots)
     run_phase1([u for u in other_units if u.path not in consumed_by_kustomize])
     for u in live_units:  # nested bases were dropped above, so their objects are not indexed twice
         proj, n_res = unit_index[u.path]

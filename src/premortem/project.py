@@ -37,7 +37,7 @@ def _small(v) -> bool:
 def facts_of(r: Resource) -> dict:
     """The facts the index keeps per kind; everything else is dropped after the file is judged."""
     f: dict = {}
-    if r.format == "repo":  # governance files are small: keep what rules ask of them
+    if r.format in ("repo", "pipeline"):  # governance files and CI jobs are small: keep what rules ask of them
         f["data"] = r.data
         return f
     if r.format == "dockerfile":

@@ -90,7 +90,7 @@ def _job(jid, job, doc, lines, wf_name, triggers, branches, params, wf_env, rel)
         positions[("steps", len(steps) - 1, "uses")] = doc.positions.get(base + ("uses",), at)
     cond = job.get("if")
     data = {
-        "system": "github", "name": str(jid), "workflow": wf_name, "triggers": triggers, "branches": branches,
+        "system": "github", "name": str(jid), "workflow": wf_name, "pipeline": rel, "triggers": triggers, "branches": branches,
         "conditions": [str(cond)] if cond not in (None, "") else [],
         "environment": env_name,
         "gate": {"manual": env_name is not None, "blocking": env_name is not None,
@@ -132,7 +132,7 @@ def parse_workflow(text: str, rel: str) -> tuple[list, list]:
             steps, positions = build_steps(runs["steps"], ("runs", "steps"), doc, lines, {})
             positions[()] = (doc.line, 1)
             out.append(Resource(format="pipeline", kind="PipelineJob", name=wf_name, namespace="", data={
-                "system": "github", "name": wf_name, "workflow": wf_name, "triggers": ["action"], "branches": [],
+                "system": "github", "name": wf_name, "workflow": wf_name, "pipeline": rel, "triggers": ["action"], "branches": [],
                 "conditions": [], "environment": None, "gate": {"manual": False, "blocking": False, "approval": ""},
                 "needs": [], "allow_failure": False, "params": [], "steps": steps}, file=rel, line=doc.line,
                 positions=positions))

@@ -8,21 +8,25 @@ commands at their own line. Gate: `when: manual` on the job blocks later stages 
 `allow_failure: false`; inside `rules:` a manual rule blocks unless it says `allow_failure: true`
 (GitLab's defaults). GitLab runs a job on every push unless `only`/`rules` narrow it.
 
-Known gap: `include:` is not followed (local includes are scanned as their own files only when
-they sit under `.gitlab/ci/`).
+`include:` of local files (strings, `local:`, globs, nested includes) is followed through the
+`read` callback the engine passes (paths relative to the directory of `.gitlab-ci.yml`, never
+outside it); included definitions merge under the root's own, and a job keeps the file that
+defined it. Remote, project, template and component includes are not fetched: they are listed in
+`includes` (e.g. `template:Jobs/Secret-Detection.gitlab-ci.yml`) so rules can see what they add.
 """
 from __future__ import annotations
 
 import re
 
 from ..model import Resource, ScanError
-from .shell import block_commands
+from .shell import block_commands, commands
 from .yamldoc import load_all
 
 RESERVED = {"image", "services", "stages", "types", "before_script", "after_script", "variables", "cache",
             "include", "default", "workflow"}
 ONLY_KEYWORDS = {"branches", "tags", "schedules", "merge_requests", "web", "api", "triggers", "pipelines",
                  "pushes", "external", "chat", "external_pull_requests"}
+DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
 _BRANCH_IF = re.compile(r"\$CI_COMMIT_(?:BRANCH|REF_NAME)\s*==\s*(?:[\"']([^\"']+)[\"']|(\$CI_DEFAULT_BRANCH))")
 
 
@@ -63,8 +67,15 @@ def _env(v) -> dict:
     return out
 
 
-def _job(name, job, origin, top, doc, lines, rel) -> Resource:
+def _job(name, job, origin, top, where, includes, root_rel) -> Resource:
+    """`where`: top-level name -> (doc, rel) of the file that defined it."""
+    doc, rel = where[name]
+    lines = doc.lines
     base = (name,)
+
+    def here(key_path):  # True when the file of this job wrote that key (its positions apply)
+        return key_path[0] in where and where[key_path[0]][1] == rel
+
     env = {**_env(top.get("variables")), **_env(job.get("variables"))}
     default = top.get("default") if isinstance(top.get("default"), dict) else {}
     steps, positions = [], {}
@@ -79,7 +90,9 @@ def _job(name, job, origin, top, doc, lines, rel) -> Resource:
             continue
         items = items if isinstance(items, list) else [items]
         k = len(steps)
-        key_at = doc.key_positions.get(src + (section,), (doc.line, 1))
+        local = here(src) if src else here((section,))
+        key_at = doc.key_positions.get(src + (section,), (doc.line, 1)) if local else \
+            doc.key_positions.get(base, (doc.line, 1))
         cmds, body = [], []
         for i, item in enumerate(items):
             if isinstance(item, list):  # nested lists from anchors (`- *setup`)
@@ -87,7 +100,13 @@ def _job(name, job, origin, top, doc, lines, rel) -> Resource:
             if not isinstance(item, str):
                 continue
             body.append(item)
-            c, places = block_commands(item, doc.positions.get(src + (section, i), key_at), lines)
+            if local:
+                c, places = block_commands(item, doc.positions.get(src + (section, i), key_at), lines)
+            else:  # written in another file: report at the job, which inherits it
+                c = commands(item, key_at[0])
+                for cmd in c:
+                    cmd["line"] = key_at[0]
+                places = [key_at] * len(c)
             for cmd, p in zip(c, places):
                 cmd["env"] = {**env, **cmd["env"]}
                 positions[("steps", k, "commands", len(cmds))] = p
@@ -109,7 +128,9 @@ def _job(name, job, origin, top, doc, lines, rel) -> Resource:
             continue
         if "if" in r:
             conditions.append(str(r["if"]))
-            positions[("conditions", len(conditions) - 1)] = doc.positions.get((origin.get("rules", name), "rules", i, "if"), (0, 0))
+            src = (origin.get("rules", name),)
+            positions[("conditions", len(conditions) - 1)] = doc.positions.get(src + ("rules", i, "if"), (0, 0)) \
+                if here(src) else doc.key_positions.get(base, (doc.line, 1))
             for m in _BRANCH_IF.finditer(str(r["if"])):
                 branches.append(m.group(1) or m.group(2))
             if "merge_request_event" in str(r["if"]):
@@ -138,7 +159,10 @@ def _job(name, job, origin, top, doc, lines, rel) -> Resource:
     if not triggers:
         triggers.add("push")
     data = {
-        "system": "gitlab", "name": name, "workflow": rel, "stage": str(job.get("stage") or "test"),
+        "system": "gitlab", "name": name, "workflow": root_rel, "pipeline": root_rel, "file": rel,
+        "stage": str(job.get("stage") or "test"),
+        "stages": [str(x) for x in _list(top.get("stages"))] or list(DEFAULT_STAGES),
+        "includes": includes,
         "triggers": sorted(triggers), "branches": list(dict.fromkeys(branches)), "conditions": conditions,
         "environment": env_name,
         "gate": {"manual": manual, "blocking": blocking, "approval": approval},
@@ -149,27 +173,89 @@ def _job(name, job, origin, top, doc, lines, rel) -> Resource:
     }
     for key, field in ((("environment",), "environment"), (("gate",), "when"), (("allow_failure",), "allow_failure")):
         p = (origin.get(field, name), field)
-        if p in doc.positions:
+        if here(p) and p in doc.positions:
             positions[key] = doc.positions[p]
     positions[()] = doc.key_positions.get(base, (doc.line, 1))
     return Resource(format="pipeline", kind="PipelineJob", name=name, namespace="", data=data, file=rel,
                     line=positions[()][0], positions=positions)
 
 
-def parse_gitlab_ci(text: str, rel: str) -> tuple[list, list]:
-    docs, err = load_all(text)
-    errors = [ScanError(rel, err.line, str(err), err.column)] if err else []
-    lines = text.splitlines()
+def _include_items(v) -> list:
+    """(kind, value) of each `include:` entry."""
     out = []
-    for doc in docs:
-        top = doc.data
-        if not isinstance(top, dict):
+    for item in _list(v):
+        if isinstance(item, str):
+            out.append(("remote" if item.startswith(("http://", "https://")) else "local", item))
+        elif isinstance(item, dict):
+            for kind in ("local", "remote", "template", "project", "component"):
+                if isinstance(item.get(kind), str):
+                    extra = f":{item['file']}" if kind == "project" and item.get("file") else ""
+                    out.append((kind, item[kind] + extra))
+                    break
+    return out
+
+
+class _Loader:
+    """Reads a root file and its local includes into one merged top level."""
+
+    def __init__(self, read, root_rel: str):
+        self.read, self.root_rel = read, root_rel
+        self.top: dict = {}
+        self.where: dict = {}  # name -> (doc, rel)
+        self.includes: list = []
+        self.errors: list = []
+        self.seen: set = set()
+
+    def load(self, text: str, rel: str, depth: int = 0):
+        docs, err = load_all(text)
+        if err:
+            self.errors.append(ScanError(rel, err.line, str(err), err.column))
+        for doc in docs:
+            doc.lines = text.splitlines()
+            top = doc.data
+            if not isinstance(top, dict):
+                continue
+            for k, (kind, value) in enumerate(_include_items(top.get("include"))):
+                if kind != "local":
+                    self.includes.append(f"{kind}:{value}")
+                    continue
+                self.local(value, rel, doc.positions.get(("include", k), doc.positions.get(("include",), (doc.line, 1))),
+                           depth)
+            for name, value in top.items():  # the including file's keys win over what it includes
+                if name == "include":
+                    continue
+                old = self.top.get(name)
+                self.top[name] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+                self.where[name] = (doc, rel)
+
+    def local(self, value: str, rel: str, at: tuple, depth: int):
+        if self.read is None:
+            return
+        if depth > 20:
+            self.errors.append(ScanError(rel, at[0], f"include '{value}': includes nested deeper than 20 levels", at[1]))
+            return
+        found, problem = self.read(value)
+        if problem:
+            self.errors.append(ScanError(rel, at[0], f"include local '{value}': {problem}", at[1]))
+        for inc_rel, text in found:
+            if inc_rel in self.seen:
+                continue
+            self.seen.add(inc_rel)
+            self.load(text, inc_rel, depth + 1)
+
+
+def parse_gitlab_ci(text: str, rel: str, read=None) -> tuple[list, list]:
+    """`read(path)` -> ([(rel, text)], problem) resolves a local include (None: includes not followed)."""
+    loader = _Loader(read, rel)
+    loader.seen.add(rel)
+    loader.load(text, rel)
+    top = loader.top
+    out = []
+    for name, job in top.items():
+        if name in RESERVED or str(name).startswith(".") or not isinstance(job, dict):
             continue
-        for name, job in top.items():
-            if name in RESERVED or str(name).startswith(".") or not isinstance(job, dict):
-                continue
-            if not any(k in job for k in ("script", "extends", "trigger", "run")):
-                continue
-            merged, origin = _resolve(name, top)
-            out.append(_job(str(name), merged, origin, top, doc, lines, rel))
-    return out, errors
+        if not any(k in job for k in ("script", "extends", "trigger", "run")):
+            continue
+        merged, origin = _resolve(name, top)
+        out.append(_job(str(name), merged, origin, top, loader.where, loader.includes, rel))
+    return out, loader.errors

@@ -125,7 +125,7 @@ class _Walk:
 
     # -- jobs -------------------------------------------------------------------------------
     def new_job(self, name: str, node, ctx) -> Resource:
-        data = {"system": "jenkins", "name": name, "workflow": self.rel, "triggers": self.triggers,
+        data = {"system": "jenkins", "name": name, "workflow": self.rel, "pipeline": self.rel, "triggers": self.triggers,
                 "branches": list(ctx["branches"]), "conditions": [c for c, _ in ctx["conds"]],
                 "environment": ctx["environment"], "gate": dict(ctx["gate"]),
                 "needs": [ctx["seq"]["prev"]] if ctx["seq"].get("prev") else [],

@@ -6,6 +6,8 @@ Every CI system's parser (github_actions, gitlab_ci, jenkinsfile) yields Resourc
     {"system": "github" | "gitlab" | "jenkins",
      "name": str,                      # job id / stage name
      "workflow": str,                  # workflow/pipeline name
+     "pipeline": str,                  # file of the definition that runs the job (a GitLab job from an
+                                       #   included file belongs to the including .gitlab-ci.yml)
      "triggers": [str],                # push, pull_request, schedule, workflow_dispatch, manual ...
      "branches": [str],                # branch filters that let the job run ([] = any)
      "conditions": [str],              # raw `if:` / `rules:` / `when {}` expressions, in source form
@@ -27,13 +29,13 @@ command; ("environment",), ("gate",), ("conditions", k) where known.
 from __future__ import annotations
 
 
-def parse_pipeline(kind: str, text: str, rel: str) -> tuple[list, list]:
+def parse_pipeline(kind: str, text: str, rel: str, read=None) -> tuple[list, list]:
     if kind == "github":
         from .github_actions import parse_workflow
         return parse_workflow(text, rel)
     if kind == "gitlab":
         from .gitlab_ci import parse_gitlab_ci
-        return parse_gitlab_ci(text, rel)
+        return parse_gitlab_ci(text, rel, read)
     if kind == "jenkins":
         from .jenkinsfile import parse_jenkinsfile
         return parse_jenkinsfile(text, rel)
