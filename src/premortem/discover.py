@@ -71,6 +71,10 @@ def pipeline_kind(name: str, rel: str) -> str | None:
     if low in (".gitlab-ci.yml", ".gitlab-ci.yaml") or (low.endswith(YAML_EXT) and (
             rel.startswith(".gitlab/ci/") or "/.gitlab/ci/" in rel)):
         return "gitlab"
+    if low.endswith((".sh", ".bash")):
+        return "script"
+    if low in ("makefile", "gnumakefile") or low.endswith(".mk"):
+        return "make"
     if name.startswith("Jenkinsfile") or (low.endswith(".groovy") and len(parent) >= 2 and
                                            parent[-2].split("/")[-1] in ("jenkins", "ci")):
         return "jenkins"

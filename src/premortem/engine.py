@@ -308,7 +308,7 @@ def _related(s: Source, msg: str):
 # plain files go to workers. The state a worker needs is handed over once, by its initializer.
 _STATE: dict = {}
 IN_PROCESS_KINDS = ("helm", "kustomize")
-PIPELINE_KINDS = ("github", "gitlab", "jenkins")
+PIPELINE_KINDS = ("github", "gitlab", "jenkins", "script", "make")
 FILE_KINDS = ("yaml", "json", "dockerfile", "repofile") + PIPELINE_KINDS
 
 

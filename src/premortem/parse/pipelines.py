@@ -3,7 +3,7 @@
 Every CI system's parser (github_actions, gitlab_ci, jenkinsfile) yields Resources of format
 "pipeline", kind "PipelineJob", one per job/stage, whose `data` has this shape (rules read only it):
 
-    {"system": "github" | "gitlab" | "jenkins",
+    {"system": "github" | "gitlab" | "jenkins" | "script" | "make",   # script/make: run by hand (scripts.py)
      "name": str,                      # job id / stage name
      "workflow": str,                  # workflow/pipeline name
      "pipeline": str,                  # file of the definition that runs the job (a GitLab job from an
@@ -39,4 +39,10 @@ def parse_pipeline(kind: str, text: str, rel: str, read=None) -> tuple[list, lis
     if kind == "jenkins":
         from .jenkinsfile import parse_jenkinsfile
         return parse_jenkinsfile(text, rel)
+    if kind == "script":
+        from .scripts import parse_shell_script
+        return parse_shell_script(text, rel)
+    if kind == "make":
+        from .scripts import parse_makefile
+        return parse_makefile(text, rel)
     return [], []

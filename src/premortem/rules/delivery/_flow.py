@@ -77,3 +77,21 @@ def job_commands(data: dict):
         for j, cmd in enumerate(step.get("commands") or []):
             if cmd.get("argv"):
                 yield i, j, cmd
+
+
+MANUAL_SYSTEMS = ("script", "make")
+
+
+def is_ci(data: dict) -> bool:
+    """True for jobs a CI system runs; False for shell scripts and make targets a human runs."""
+    return data.get("system") not in MANUAL_SYSTEMS
+
+
+def label(resource) -> str:
+    """How a message names the job: "CI job 'deploy'", "script 'scripts/x.sh'", "make target 'deploy'"."""
+    system = resource.data.get("system")
+    if system == "script":
+        return f"script '{resource.file}'"
+    if system == "make":
+        return f"make target '{resource.name}'"
+    return f"CI job '{resource.name}'"

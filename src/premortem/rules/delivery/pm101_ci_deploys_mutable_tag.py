@@ -3,6 +3,7 @@ import re
 
 from ..images.pm501_mutable_image_tag import MUTABLE_TAGS
 from ._deploys import commands, subcommand, tool, words
+from ._flow import label
 from ..registry import Hit, rule
 
 _SET = ("--set", "--set-string")
@@ -73,7 +74,7 @@ def check(resource, ctx):
                 key, _, val = v.partition("=")
                 tag = val if re.search(r"(^|\.)tag$", key, re.I) else _tag(val) if "image" in key.lower() else ""
                 if tag and tag.lower() in mutable:
-                    yield Hit(path=path, message=f"`helm {sub}` in CI job '{resource.name}' sets {key}={val}: the "
+                    yield Hit(path=path, message=f"`helm {sub}` in {label(resource)} sets {key}={val}: the "
                                                  f"release runs whatever '{tag}' points at when a pod restarts, "
                                                  "and there is no fixed version to roll back to")
         elif t in ("kubectl", "oc") and sub == "set" and "image" in argv:
@@ -81,5 +82,5 @@ def check(resource, ctx):
                 if "=" in a and not a.startswith("-"):
                     tag = _tag(a.split("=", 1)[1])
                     if tag.lower() in mutable or (not tag and "@" not in a and "$" not in a):
-                        yield Hit(path=path, message=f"`{t} set image {a}` in CI job '{resource.name}' deploys the "
+                        yield Hit(path=path, message=f"`{t} set image {a}` in {label(resource)} deploys the "
                                                      f"mutable tag '{tag or 'latest'}': restarts pull a different build")

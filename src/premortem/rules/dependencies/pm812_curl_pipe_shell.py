@@ -2,6 +2,7 @@
 import re
 
 from ..delivery._deploys import commands, tool
+from ..delivery._flow import is_ci
 from ..registry import Hit, rule
 
 FETCHERS = {"curl", "wget", "iwr", "invoke-webrequest"}
@@ -30,7 +31,8 @@ def _url(argv: list) -> str:
           "manager or a pinned action/image.")
 def check(resource, ctx):
     """## What it checks
-    Every shell command of every CI job (GitHub Actions, GitLab CI, Jenkins): `curl`/`wget`
+    Every shell command of every CI job (GitHub Actions, GitLab CI, Jenkins; not shell scripts or
+    make targets, which people run by hand): `curl`/`wget`
     piped into an interpreter in the same pipeline (`curl -fsSL URL | sudo bash`,
     `wget -qO- URL | python3`), and an interpreter fed by process or command substitution of a
     download (`bash <(curl -s URL)`, `sh -c "$(wget -qO- URL)"`). A download saved to a file
@@ -69,6 +71,8 @@ def check(resource, ctx):
     Save the download, verify a pinned checksum or signature, then run it; or install a pinned
     release through a package manager, a pinned action or a pinned container image.
     """
+    if not is_ci(resource.data):  # shell scripts and make targets are run by hand (local dev)
+        return
     cmds = list(commands(resource))
     by_pipe: dict = {}
     for path, cmd in cmds:

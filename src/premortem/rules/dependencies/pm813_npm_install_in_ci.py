@@ -1,5 +1,6 @@
 """PM813: CI installs JavaScript dependencies in a way that may ignore or rewrite the lockfile."""
 from ..delivery._deploys import commands, subcommand, tool, words
+from ..delivery._flow import is_ci
 from ..registry import Hit, rule
 
 _FROZEN = {"--frozen-lockfile", "--immutable", "--pure-lockfile"}
@@ -14,7 +15,8 @@ _FROZEN = {"--frozen-lockfile", "--immutable", "--pure-lockfile"}
           "exactly the lockfile and fails when it is out of date.")
 def check(resource, ctx):
     """## What it checks
-    Every shell command of every CI job (GitHub Actions, GitLab CI, Jenkins) that installs a
+    Every shell command of every CI job (GitHub Actions, GitLab CI, Jenkins; not shell scripts or
+    make targets, which people run by hand) that installs a
     project's dependencies: `npm install` / `npm i` with no package arguments, and `yarn` /
     `yarn install` without `--frozen-lockfile` or `--immutable`. Installing one named tool
     (`npm install -g aws-cdk@2.140.0`) and `npm ci` are not reported.
@@ -50,6 +52,8 @@ def check(resource, ctx):
     Replace `npm install` with `npm ci` in CI (and yarn's install with `--frozen-lockfile` or
     `--immutable`); commit the lockfile.
     """
+    if not is_ci(resource.data):  # shell scripts and make targets are run by hand (local dev)
+        return
     for path, cmd in commands(resource):
         argv = words(cmd["argv"])
         prog = tool(cmd["argv"])

@@ -1,5 +1,6 @@
 """PM602: `terraform apply` in CI that applies whatever it computes now, not a reviewed plan file."""
 from ..delivery._deploys import commands, subcommand, tool, words, TERRAFORM
+from ..delivery._flow import is_ci, label
 from ..registry import Hit, rule
 
 # flags that take a separate value (`-var x=y`), so the value is not mistaken for a plan file
@@ -18,7 +19,8 @@ def check(resource, ctx):
     `terraform apply` (also `tofu`, `terragrunt`) in CI jobs: it must apply a saved plan file
     (`terraform apply tfplan`). `-auto-approve` without a plan file, or an apply with no plan
     file at all, applies a plan computed at that moment that no one has seen. `terraform destroy
-    -auto-approve` is reported too.
+    -auto-approve` is reported too. Shell scripts and make targets (run by a person) are reported
+    only with `-auto-approve`: without it, Terraform shows the plan and asks before applying.
 
     ## Why it breaks production
     In catalog 6.1 a pipeline ran `terraform apply -auto-approve` on merge; a renamed resource made
@@ -52,7 +54,7 @@ def check(resource, ctx):
         name = tool(argv)
         auto = any(a.lstrip("-").split("=")[0] == "auto-approve" and not a.endswith("=false") for a in argv)
         if sub == "destroy" and auto:
-            yield Hit(path=path, message=f"`{name} destroy -auto-approve` in CI job '{resource.name}' deletes "
+            yield Hit(path=path, message=f"`{name} destroy -auto-approve` in {label(resource)} deletes "
                                          "infrastructure with no plan anyone reviewed")
             continue
         if sub != "apply":
@@ -67,8 +69,8 @@ def check(resource, ctx):
                 skip = a in _VALUED
                 continue
             planfile = a
-        if planfile:
+        if planfile or (not auto and not is_ci(resource.data)):  # by hand, apply shows the plan and asks
             continue
         how = "with -auto-approve and no saved plan file" if auto else "with no saved plan file"
-        yield Hit(path=path, message=f"`{' '.join(argv[:6])}` in CI job '{resource.name}' applies {how}: it computes "
+        yield Hit(path=path, message=f"`{' '.join(argv[:6])}` in {label(resource)} applies {how}: it computes "
                                      "and applies a new plan that nobody reviewed (a rename can replace a database)")
