@@ -18,7 +18,7 @@ import os
 import re
 
 from ..model import Resource
-from .shell import commands
+from .shell import command_places, commands
 
 _RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)\s*([^=#]*?)\s*(?:;.*)?(?:#.*)?$")
 _ASSIGN = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(\?=|:=|::=|\+=|=)\s*(.*)$")
@@ -39,24 +39,12 @@ def _job(system: str, name: str, rel: str, line: int, cmds: list, places: list, 
                     line=line, positions=positions)
 
 
-def _places(cmds: list, lines: list) -> list:
-    out = []
-    for c in cmds:
-        text = lines[c["line"] - 1] if 0 < c["line"] <= len(lines) else ""
-        head = c["text"][:24]
-        at = text.find(head) if head else -1
-        if at < 0 and c["argv"]:
-            at = text.find(c["argv"][0])
-        out.append((c["line"], at + 1 if at >= 0 else len(text) - len(text.lstrip()) + 1))
-    return out
-
-
 def parse_shell_script(text: str, rel: str) -> tuple[list, list]:
     cmds = commands(text, 1)
     if not cmds:
         return [], []
     lines = text.splitlines()
-    return [_job("script", os.path.basename(rel), rel, 1, cmds, _places(cmds, lines), [], text)], []
+    return [_job("script", os.path.basename(rel), rel, 1, cmds, command_places(cmds, lines), [], text)], []
 
 
 def _expand(value: str, variables: dict, depth: int = 0) -> str:

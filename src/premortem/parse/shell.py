@@ -203,6 +203,11 @@ def block_commands(value: str, pos: tuple, lines: list) -> tuple[list, list]:
     src = lines[line - 1] if 0 < line <= len(lines) else ""
     first = line + 1 if src[col - 1:col] in ("|", ">") else line
     cmds = commands(value, first)
+    return cmds, command_places(cmds, lines)
+
+
+def command_places(cmds: list, lines: list) -> list:
+    """(line, column) of each command in a file of `lines`: where its text starts on its line."""
     places = []
     for c in cmds:
         text = lines[c["line"] - 1] if 0 < c["line"] <= len(lines) else ""
@@ -211,4 +216,4 @@ def block_commands(value: str, pos: tuple, lines: list) -> tuple[list, list]:
         if at < 0 and c["argv"]:
             at = text.find(c["argv"][0])
         places.append((c["line"], at + 1 if at >= 0 else len(text) - len(text.lstrip()) + 1))
-    return cmds, places
+    return places
