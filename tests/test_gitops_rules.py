@@ -329,3 +329,50 @@ def test_rule_found_evidence_fills_the_production_field(tmp_path):
     assert f.production == "destination namespace 'prod'"
     assert f.message.endswith("[production: destination namespace 'prod']")
     assert f.to_dict()["production"] == "destination namespace 'prod'"
+
+
+GHA_DEPLOY = "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make deploy\n"
+
+
+@pytest.mark.parametrize("files", [
+    {".github/workflows/secrets.yml": "on: pull_request\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                      "      - uses: actions/checkout@v4\n      - uses: gitleaks/gitleaks-action@v2\n"},
+    {".github/workflows/secrets.yml": "on: push\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                      "      - run: docker run -v $PWD:/src zricethezav/gitleaks:v8.18.4 detect -s /src\n"},
+    {".gitlab-ci.yml": "include:\n  - template: Jobs/Secret-Detection.gitlab-ci.yml\nbuild:\n  script: [make]\n"},
+    {"Jenkinsfile": "pipeline { agent any\n stages { stage('scan') { steps { sh 'trufflehog git file://. --fail' } } } }\n"},
+    {".pre-commit-config.yaml": "repos:\n  - repo: https://github.com/gitleaks/gitleaks\n    rev: v8.18.4\n"
+                                "    hooks: [{id: gitleaks}]\n",
+     ".github/workflows/lint.yml": "on: pull_request\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                   "      - uses: pre-commit/action@v3.0.1\n"},
+])
+def test_pm332_a_ci_scanner_silences_it(tmp_path, files):
+    _write(tmp_path, {"README.md": "# payments\n", ".github/workflows/deploy.yml": GHA_DEPLOY})
+    f, = _findings(tmp_path, "PM332")
+    assert f.file == "README.md" and "no pre-commit config and no CI job runs a scanner" in f.message
+    _write(tmp_path, files)
+    assert _findings(tmp_path, "PM332") == []
+
+
+def test_pm332_scanner_only_in_pre_commit_while_ci_exists(tmp_path):
+    _write(tmp_path, {"README.md": "# payments\n", ".github/workflows/deploy.yml": GHA_DEPLOY,
+                      ".pre-commit-config.yaml": "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
+                                                 "    rev: v4.6.0\n    hooks:\n      - id: trailing-whitespace\n"
+                                                 "  - repo: https://github.com/gitleaks/gitleaks\n    rev: v8.18.4\n"
+                                                 "    hooks:\n      - id: gitleaks\n"})
+    f, = _findings(tmp_path, "PM332")
+    assert (f.file, f.line) == (".pre-commit-config.yaml", 9)  # the gitleaks hook
+    assert f.message.startswith("secret scanning runs only outside CI (gitleaks pre-commit hook in "
+                                ".pre-commit-config.yaml): no CI job runs a scanner")
+    # a pre-commit `run` step in CI now runs that hook on every push
+    _write(tmp_path, {".github/workflows/lint.yml": "on: push\njobs:\n  l:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                                    "      - run: pip install pre-commit==3.8.0 && pre-commit run --all-files\n"})
+    assert _findings(tmp_path, "PM332") == []
+
+
+def test_pm332_scanner_config_without_ci_runner_is_reported_on_the_repository(tmp_path):
+    _write(tmp_path, {"README.md": "# payments\n", ".gitleaks.toml": "[extend]\nuseDefault = true\n"})
+    assert _findings(tmp_path, "PM332") == []  # no CI in the scan: the config is the evidence we can see
+    _write(tmp_path, {".gitlab-ci.yml": "build:\n  script: [make]\n"})
+    f, = _findings(tmp_path, "PM332")
+    assert (f.file, f.line) == ("README.md", 1) and "(gitleaks config .gitleaks.toml)" in f.message

@@ -308,3 +308,44 @@ def secret_scanning_evidence(project, tools: list) -> str:
             if tool:
                 return f"{tool} pre-commit hook in {e.file}"
     return ""
+
+
+# GitHub actions and GitLab templates that scan for secrets, matched in `uses:` / `include:`
+SCANNER_ACTIONS = ("gitleaks/gitleaks-action", "trufflesecurity/trufflehog", "gitguardian/ggshield-action",
+                   "gitguardian/ggshield", "secret-detection")
+
+
+def _ci_jobs(project) -> list:
+    return [e for e in project.of_kind("PipelineJob")
+            if (e.facts.get("data") or {}).get("system") not in ("script", "make")]
+
+
+def ci_secret_scanning(project, tools: list) -> str:
+    """Which CI job runs a secret scanner ('' when none): a scanner action or command, GitLab's
+    Secret-Detection template, or `pre-commit run` when the pre-commit config holds a scanner hook."""
+    names = [t.lower() for t in tools]
+    precommit = any(scanner_of_hook(repo, hook, tools) for e in project.of_kind("PreCommitConfig")
+                    for _, repo, hook in hooks(e.facts.get("data")))
+    for e in sorted(_ci_jobs(project), key=lambda e: (e.file, e.line)):
+        data = e.facts.get("data") or {}
+        for inc in data.get("includes") or []:
+            if "secret-detection" in str(inc).lower():
+                return f"GitLab {inc} in {data.get('pipeline') or e.file}"
+        for step in data.get("steps") or []:
+            uses = str(step.get("uses") or "").lower()
+            if uses and (any(a in uses for a in SCANNER_ACTIONS) or any(n in uses for n in names)
+                         or (precommit and uses.startswith("pre-commit/action"))):
+                return f"`uses: {step['uses']}` in CI job '{e.name}' ({e.file}:{step.get('line')})"
+            for cmd in step.get("commands") or []:
+                argv = [str(a).lower() for a in cmd.get("argv") or []]
+                hit = next((n for n in names if any(a == n or a.endswith("/" + n) or a.split(":")[0].endswith("/" + n)
+                                                    for a in argv)), "")
+                if not hit and precommit and argv[:2] == ["pre-commit", "run"]:
+                    hit = "pre-commit"
+                if hit:
+                    return f"`{hit}` in CI job '{e.name}' ({e.file}:{cmd.get('line')})"
+    return ""
+
+
+def has_ci(project) -> bool:
+    return bool(_ci_jobs(project))

@@ -3,13 +3,15 @@ from ..registry import Hit, rule
 from ._gitops import (
     PARTIAL_HOOKS,
     SECRET_SCANNERS,
+    ci_secret_scanning,
+    has_ci,
     hooks,
     is_repo_root,
+    scanner_of_hook,
     secret_scanning_evidence,
 )
 
-EFFECT = ("a hardcoded cloud key or token is pushed unnoticed and bots harvest it within minutes (catalog 4.1); "
-          "secret scanning in CI is not read yet, so a CI-only scanner needs a suppression with its reason")
+EFFECT = "a hardcoded cloud key or token is pushed unnoticed and bots harvest it within minutes (catalog 4.1)"
 
 
 @rule(id="PM332", name="no-secret-scanning", severity="medium",
@@ -30,8 +32,13 @@ def check(resource, ctx):
     they recognise one shape of secret each. When a pre-commit config exists the finding is on
     its `repos:` key (where the hook belongs), else on the repository (its CODEOWNERS or README,
     line 1) when the scan root is a repository root (has one of those; a sub-directory scan
-    cannot tell). CI steps (`gitleaks-action` in `.github/workflows`, GitLab's
-    Secret-Detection template) are not read yet: that evidence arrives with the pipeline parsers.
+    cannot tell). A CI job that runs a scanner silences it: a scanner action
+    (`gitleaks/gitleaks-action`, `trufflesecurity/trufflehog`, `GitGuardian/ggshield-action`), a
+    command of one of the `tools` (also as a container image), GitLab's `Secret-Detection`
+    template in `include:`, or `pre-commit run` / `pre-commit/action` when the pre-commit config
+    holds a scanner hook. When the scan has CI pipelines but the scanner lives only in a pre-commit
+    hook or a config file, that is reported too (at the hook): hooks run only where someone
+    installed them, and `--no-verify` skips them.
 
     ## Why it breaks production
     Catalog 3.3 lists "no secret detection or scanning in pull requests" among the root causes
@@ -67,13 +74,27 @@ def check(resource, ctx):
     allow-list in `.gitleaks.toml` instead of disabling it.
     """
     tools = [str(t) for t in ctx.options.get("tools") or SECRET_SCANNERS]
-    if secret_scanning_evidence(ctx.project, tools):
+    if ci_secret_scanning(ctx.project, tools):
         return
+    local = secret_scanning_evidence(ctx.project, tools)
+    ci = has_ci(ctx.project)
     configs = sorted(ctx.project.of_kind("PreCommitConfig"), key=lambda e: e.file)
+    if local:
+        if not ci or resource.format == "repository" and configs:
+            return
+        # scanning exists but only on laptops that installed it: report at the scanner hook, or the repository
+        if is_repo_root(resource) or resource.format != "repository" and resource.file == configs[0].file:
+            at = next((p for p, repo, hook in hooks(resource.data) if scanner_of_hook(repo, hook, tools)), ())
+            yield Hit(path=at, message=f"secret scanning runs only outside CI ({local}): no CI job runs a scanner, "
+                                       "so `git commit --no-verify`, a web edit or a machine without the hook pushes "
+                                       "secrets unchecked; " + EFFECT)
+        return
+    none_in_ci = " and no CI job runs a scanner" if ci else ""
     if resource.format == "repository":
         if not configs and is_repo_root(resource):
             yield Hit(path=(), message="no secret scanning anywhere in the repository: no .gitleaks.toml, "
-                                      ".trufflehog.yml or .secrets.baseline and no pre-commit config: " + EFFECT)
+                                      f".trufflehog.yml or .secrets.baseline, no pre-commit config{none_in_ci}: "
+                                      + EFFECT)
         return
     if resource.file != configs[0].file:
         return
@@ -84,4 +105,4 @@ def check(resource, ctx):
     yield Hit(path=("repos",) if "repos" in (resource.data or {}) else (), key=True,
               message=f"pre-commit runs {len(ids)} hook{'s' if len(ids) != 1 else ''} ({shown or 'none'}) but none "
                       f"scans for secrets{' (' + '; '.join(partial) + ')' if partial else ''}, and the repository has "
-                      f"no gitleaks/trufflehog/detect-secrets config: " + EFFECT)
+                      f"no gitleaks/trufflehog/detect-secrets config{none_in_ci}: " + EFFECT)
