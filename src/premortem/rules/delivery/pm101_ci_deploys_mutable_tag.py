@@ -25,10 +25,11 @@ def _tag(ref: str) -> str:
           "or its digest, never `latest`.")
 def check(resource, ctx):
     """## What it checks
-    Deploy commands in CI jobs: `helm upgrade/install --set|--set-string image.tag=<tag>` (any
-    `*.tag` / `*image*=repo:tag` value), and `kubectl set image ... name=repo:<tag>`, where the
-    tag is a moving one (`latest`, `main`, `stable`, ... option `mutable_tags`). A CI variable or
-    a digest is fine.
+    Deploy commands in CI jobs, shell scripts and make targets: `helm upgrade/install
+    --set|--set-string image.tag=<tag>` (any `*.tag` / `*image*=repo:tag` value), `kubectl set
+    image ... name=repo:<tag>`, `kustomize edit set image name=repo:<tag>` and `argocd app set
+    -p|--helm-set image.tag=<tag>`, where the tag is a moving one (`latest`, `main`, `stable`,
+    ... option `mutable_tags`). A CI variable or a digest is fine.
 
     ## Why it breaks production
     In R1 the payment-api hotfix went out as `helm upgrade --set image.tag=latest`: rescheduled
@@ -84,3 +85,18 @@ def check(resource, ctx):
                     if tag.lower() in mutable or (not tag and "@" not in a and "$" not in a):
                         yield Hit(path=path, message=f"`{t} set image {a}` in {label(resource)} deploys the "
                                                      f"mutable tag '{tag or 'latest'}': restarts pull a different build")
+        elif t == "kustomize" and argv[1:4] == ["edit", "set", "image"]:
+            for a in argv[4:]:
+                ref = a.split("=", 1)[-1]
+                tag = _tag(ref) or (ref.split(":", 1)[1] if ref.startswith(":") else "")
+                if tag.lower() in mutable:
+                    yield Hit(path=path, message=f"`kustomize edit set image {a}` in {label(resource)} writes the "
+                                                 f"mutable tag '{tag}' into the overlay that gets deployed: restarts "
+                                                 "pull a different build and there is no version to roll back to")
+        elif t == "argocd" and argv[1:3] == ["app", "set"]:
+            for k, a in enumerate(argv):
+                if a in ("-p", "--parameter", "--helm-set", "--helm-set-string") and k + 1 < len(argv):
+                    key, _, val = argv[k + 1].partition("=")
+                    if re.search(r"(^|\.)tag$", key, re.I) and val.lower() in mutable:
+                        yield Hit(path=path, message=f"`argocd app set {a} {argv[k + 1]}` in {label(resource)} "
+                                                     f"pins the Application to the mutable tag '{val}'")
