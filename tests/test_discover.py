@@ -227,7 +227,7 @@ def test_explicit_file_arguments(tmp_path):
     got, d = units(tmp_path, paths=[tmp_path / "a/one.yaml", tmp_path / "b/two.yml"])
     assert got == {("yaml", "a/one.yaml"), ("yaml", "b/two.yml")} and not d.errors
     _, d = units(tmp_path, paths=[tmp_path / "notes.txt"])
-    assert [(e.file, e.message) for e in d.errors] == [("notes.txt", "not a format premortem reads (YAML, JSON, Dockerfile, repository governance files)")]
+    assert [(e.file, e.message) for e in d.errors] == [("notes.txt", "not a format premortem reads (YAML, JSON, Dockerfile, Terraform, CI definitions, repository governance files)")]
 
 
 def test_explicit_files_on_the_command_line_are_reported_relative_to_their_common_root(tmp_path, capsys):

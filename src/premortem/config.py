@@ -24,6 +24,7 @@ SCHEMA = {
     "registries": {"allowed": list, "mirror": str},
     "helm": {"values": list, "release": str, "namespace": str},
     "images": dict,
+    "terraform": {"workspace": str},
     "max_file_size_mb": (int, float),
 }
 RULE_KEYS = {"enabled", "severity", "options"}
@@ -56,6 +57,7 @@ class Config:
     helm_release: str = "release-name"
     helm_namespace: str = ""
     images: dict = field(default_factory=dict)  # image name -> Dockerfile path
+    terraform_workspace: str | None = None  # `terraform.workspace` when the repo is planned with one
     max_file_size: int = 10 * 1024 * 1024
 
     def rule(self, rule_id: str) -> RuleConfig:
@@ -192,6 +194,8 @@ def load_config(path: str | None, known_rules: dict) -> Config:
     cfg.helm_release = str(helm.get("release") or cfg.helm_release)
     cfg.helm_namespace = str(helm.get("namespace") or "")
     cfg.images = {str(k): str(v) for k, v in (data.get("images") or {}).items()}
+    tf = data.get("terraform") or {}
+    cfg.terraform_workspace = str(tf["workspace"]) if tf.get("workspace") else None
     if data.get("max_file_size_mb"):
         cfg.max_file_size = int(float(data["max_file_size_mb"]) * 1024 * 1024)
     return cfg

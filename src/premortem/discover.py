@@ -12,7 +12,7 @@ import pathspec
 from .model import ScanError
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv",
-             "__pycache__", ".terraform", ".tox", ".mypy_cache", ".pytest_cache", "bower_components"}
+             "__pycache__", ".terraform", ".terragrunt-cache", ".tox", ".mypy_cache", ".pytest_cache", "bower_components"}
 YAML_EXT = (".yaml", ".yml")
 JSON_EXT = (".json",)
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -23,7 +23,7 @@ BINARY_SNIFF = 8192
 class Unit:
     """One thing parsed as a whole: a file, a chart directory or a kustomization directory."""
 
-    kind: str  # yaml | json | dockerfile | helm | kustomize
+    kind: str  # yaml | json | dockerfile | helm | kustomize | terraform | pipeline kinds ...
     path: str  # absolute
     rel: str  # relative to the scan root
     size: int = 0
@@ -92,6 +92,10 @@ def classify(name: str, rel: str = "") -> str | None:
         return "repofile"
     if low.endswith(YAML_EXT):
         return "yaml"
+    if low.endswith((".tfstate", ".tfstate.backup")):
+        return "tfstate"
+    if low.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json")):
+        return "tf"  # grouped by directory into one "terraform" unit (a module)
     if low.endswith(JSON_EXT):
         return "json"
     return None
@@ -192,7 +196,8 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
         elif os.path.lexists(ap):
             name = os.path.basename(ap)
             if classify(name, rel_of(ap, root)) is None:
-                out.errors.append(ScanError(rel_of(ap, root), 0, "not a format premortem reads (YAML, JSON, Dockerfile, repository governance files)"))
+                out.errors.append(ScanError(rel_of(ap, root), 0, "not a format premortem reads (YAML, JSON, Dockerfile, Terraform, CI definitions, "
+                                                              "repository governance files)"))
             else:
                 add_file(ap, name, explicit=True)
         else:
@@ -216,6 +221,15 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
             continue
         owned.add(kfile)
         out.units.append(Unit(kind="kustomize", path=kdir, rel=rel_of(kdir, root), members=[kfile]))
+    # A Terraform module is a directory: its .tf/.tfvars files are read together
+    modules: dict = {}
+    for f in files:
+        if f.kind == "tf" and f.path not in owned:
+            modules.setdefault(os.path.dirname(f.path), []).append(f)
+            owned.add(f.path)
+    for d, members in sorted(modules.items()):
+        out.units.append(Unit(kind="terraform", path=d, rel=rel_of(d, root), size=sum(m.size for m in members),
+                              members=[m.path for m in members]))
     out.units.extend(f for f in files if f.path not in owned)
     return out
 

@@ -113,14 +113,22 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
 
             res = helm.load_chart(unit, root, config, helm_values)
             out.resources, out.errors, out.consumed = res.resources, res.errors, res.consumed
+        elif unit.kind == "terraform":
+            from .parse import terraform
+
+            out.resources, out.errors, out.consumed = terraform.load_directory(
+                unit.path, root, disc.read_text, config.terraform_workspace)
+            if not out.resources and not out.errors and unit.members and all(
+                    terraform.is_tfvars(os.path.basename(m)) for m in unit.members):
+                out.consumed = set(unit.members)  # variable files alone: read with the module that uses them
         elif unit.kind == "kustomize":
             from .parse import kustomize
 
             res = kustomize.build(unit, root, config)
             out.resources, out.errors, out.consumed, out.skip = res.resources, res.errors, res.consumed, res.skip
-        if unit.kind in ("helm", "kustomize"):
+        if unit.kind in ("helm", "kustomize", "terraform"):
             for path in sorted(out.consumed):
-                if path.endswith((".yaml", ".yml", ".json", ".tpl", ".txt")) or os.path.basename(path).startswith("Dockerfile"):
+                if path.endswith((".yaml", ".yml", ".json", ".tpl", ".txt", ".tf", ".tfvars")) or os.path.basename(path).startswith("Dockerfile"):
                     try:
                         text = disc.read_text(path)
                     except (OSError, ValueError):
@@ -241,6 +249,9 @@ class Judge:
         secrets: set = set()
         paths = [r.file, r.origin.unit, r.origin.detail]
         evidence = self.config.production_evidence(r.namespace, paths)
+        if not evidence and r.origin.environment:  # an environment the parser found (Terraform)
+            name, how = r.origin.environment
+            evidence = how if self.config.production_evidence(name, []) else ""
         for rule in self.rules:
             if not rule.applies(r):
                 continue
@@ -309,7 +320,7 @@ def _related(s: Source, msg: str):
 _STATE: dict = {}
 IN_PROCESS_KINDS = ("helm", "kustomize")
 PIPELINE_KINDS = ("github", "gitlab", "jenkins", "script", "make")
-FILE_KINDS = ("yaml", "json", "dockerfile", "repofile") + PIPELINE_KINDS
+FILE_KINDS = ("yaml", "json", "dockerfile", "repofile", "tfstate") + PIPELINE_KINDS
 
 
 def _init_worker(state: dict) -> None:

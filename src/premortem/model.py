@@ -44,9 +44,12 @@ class Source:
 class Origin:
     """How a resource got into the scan: a plain file, a rendered Helm chart, a Kustomize build."""
 
-    kind: str = "file"  # file | helm | kustomize
+    kind: str = "file"  # file | helm | kustomize | terraform
     unit: str = ""  # chart dir / overlay dir / file, relative to root
     detail: str = ""  # values files used, etc.
+    # the environment a parser read from the input itself (Terraform workspace, var-file, backend key,
+    # `var.environment`): (name, how it was found), e.g. ("prod", "var-file envs/prod.tfvars")
+    environment: tuple = ()
 
 
 @dataclass(slots=True)
