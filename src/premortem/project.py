@@ -40,6 +40,10 @@ def facts_of(r: Resource) -> dict:
     if r.format in ("repo", "pipeline"):  # governance files and CI jobs are small: keep what rules ask of them
         f["data"] = r.data
         return f
+    if r.format == "terraform":  # evaluated attributes, for cross-resource questions (bucket -> versioning)
+        f.update(type=r.data.get("type"), address=r.data.get("address"), values=r.data.get("values"),
+                 environment=r.origin.environment)
+        return f
     if r.format == "dockerfile":
         d = r.data
         f.update({"from": d.get("from"), "final": d.get("final"), "env": d.get("env"),
