@@ -40,6 +40,7 @@ PREMORTEM = os.path.join(os.path.dirname(sys.executable), "premortem")
 
 sys.path.insert(0, HERE)
 import generate  # noqa: E402
+import generate_terraform  # noqa: E402
 
 TARGETS = {"small_wall_s": 0.3, "corpus_wall_s": 2.0, "mem_100x_mb": 200}
 
@@ -167,6 +168,14 @@ def generated(scale: float) -> str:
         fh.write(want)
     print(f"  generated {out}: {meta['files']} files, {meta['objects']} objects in {time.perf_counter() - t:.1f}s",
           file=sys.stderr)
+    return out
+
+
+def terraform_repo() -> str:
+    """bench/generated/terraform: a repository shaped like terraform-aws-modules/eks (generate_terraform.py)."""
+    out = os.path.join(GENERATED, "terraform")
+    meta = generate_terraform.generate(out)
+    print(f"  generated {out}: {meta['files']} .tf files, {meta['lines']} lines", file=sys.stderr)
     return out
 
 
@@ -327,6 +336,7 @@ def main() -> int:
     p.add_argument("--no-install", action="store_true", help="do not create bench/.venv-checkov")
     p.add_argument("--timeout", type=float, default=600, help="per run, seconds (default 600)")
     p.add_argument("--repeat", type=int, default=3, help="runs per measurement under 10 s (small file: 5)")
+    p.add_argument("--no-terraform", action="store_true", help="skip the generated Terraform repository")
     p.add_argument("--out", default=os.path.join(RESULTS, "latest.md"))
     p.add_argument("--profile", type=float, metavar="SCALE", help="only write a cProfile of generated SCALE")
     p.add_argument("--render", metavar="JSON", help="only re-render the Markdown of an earlier run's JSON")
@@ -357,6 +367,8 @@ def main() -> int:
         print(f"  {CORPUS} not present: corpus skipped", file=sys.stderr)
     for s in (float(x) for x in args.scales.split(",") if x.strip()):
         inputs.append((f"generated {s:g}x", generated(s), args.repeat))
+    if not args.no_terraform:
+        inputs.append(("terraform (eks-sized)", terraform_repo(), args.repeat))
 
     rows = []
     for name, path, n in inputs:

@@ -44,11 +44,15 @@ def auto_tfvars(name: str) -> bool:
     return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith((".auto.tfvars", ".auto.tfvars.json"))
 
 
-class _Files:
-    """Parsed files of one scan, so a module used twice is read once."""
+_PARSED: dict = {}  # (path, mtime, size) -> (Body, errors): a module used by many roots is parsed once
 
-    def __init__(self, root: str, read):
-        self.root, self.read = root, read
+
+class _Files:
+    """Files read for one unit. Errors are reported by the unit whose directory holds the file (every
+    directory with .tf files is a unit of its own), so a module used by 12 roots is reported once."""
+
+    def __init__(self, root: str, read, own_dir: str = ""):
+        self.root, self.read, self.own_dir = root, read, os.path.abspath(own_dir) if own_dir else ""
         self.cache: dict = {}
         self.errors: list = []
         self.consumed: set = set()
@@ -56,16 +60,26 @@ class _Files:
     def body(self, path: str):
         if path not in self.cache:
             rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+            own = not self.own_dir or os.path.dirname(os.path.abspath(path)) == self.own_dir
             try:
-                text = self.read(path)
+                st = os.stat(path)
+                key = (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+                if key not in _PARSED:
+                    text = self.read(path)
+                    if len(_PARSED) > 4096:
+                        _PARSED.clear()
+                    _PARSED[key] = (parse_hcl_json if path.endswith(".json") else parse_hcl)(text, rel)
             except (OSError, ValueError) as exc:
-                self.errors.append(ScanError(rel, 0, str(exc) if isinstance(exc, ValueError) else
-                                             f"cannot read: {exc.strerror or exc}"))
+                if own:
+                    self.errors.append(ScanError(rel, 0, str(exc) if isinstance(exc, ValueError) else
+                                                 f"cannot read: {exc.strerror or exc}"))
                 self.cache[path] = None
                 return None
-            self.consumed.add(path)
-            body, errors = (parse_hcl_json if path.endswith(".json") else parse_hcl)(text, rel)
-            self.errors.extend(errors)
+            if own:
+                self.consumed.add(path)
+            body, errors = _PARSED[key]
+            if own:
+                self.errors.extend(errors)
             self.cache[path] = body
         return self.cache[path]
 
@@ -112,8 +126,8 @@ def _env_from_words(text: str) -> str:
 
 
 class Loader:
-    def __init__(self, root: str, read, workspace: str | None = None):
-        self.files = _Files(root, read)
+    def __init__(self, root: str, read, workspace: str | None = None, own_dir: str = ""):
+        self.files = _Files(root, read, own_dir)
         self.root = root
         self.workspace = workspace
         self.resources: list = []
@@ -344,6 +358,6 @@ class _Relator:
 
 def load_directory(directory: str, root: str, read, workspace: str | None = None) -> tuple[list, list, set]:
     """(resources, errors, files read) of the Terraform root module in `directory`."""
-    loader = Loader(root, read, workspace)
+    loader = Loader(root, read, workspace, own_dir=directory)
     loader.load_root(directory)
     return loader.resources, loader.files.errors, loader.files.consumed
