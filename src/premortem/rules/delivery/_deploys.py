@@ -5,8 +5,11 @@ apply to GitHub Actions, GitLab CI and Jenkins alike.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
+
+from ...config import PROD_WORDS
 
 PROD_BRANCHES = {"main", "master", "production", "prod", "release", "$CI_DEFAULT_BRANCH"}
 TERRAFORM = {"terraform", "tofu", "terragrunt"}
@@ -91,30 +94,223 @@ def deploy_action(argv: list) -> str:
     return ""
 
 
-def production_target(resource, cmd: dict | None, config) -> str:
-    """Evidence that the job (or this command) targets production ('' when none)."""
+# ---- where a deploy goes: production, non-production, or unknown ------------------------------------
+# deploy_target() weighs the evidence from the most specific (the command's own flags) to the least (the branch), so a job on
+# `main` that says `-n staging` deploys to staging, and `pre-prod` is not production.
+
+NONPROD_WORDS = {"staging", "stage", "stg", "dev", "develop", "development", "test", "testing", "qa", "uat",
+                 "sandbox", "preview", "review", "nonprod", "preprod", "demo", "int", "integration", "sit", "ephemeral"}
+# in a job, stage, workflow or file name these say what CI does ("build, test and deploy"), not where
+_ACTIVITY_WORDS = {"test", "testing", "int", "integration"}
+# flags naming where a command acts (kubeconfig, cloud cluster/project/profile, environment)
+_TARGET_FLAGS = ("--kubeconfig", "--cluster", "--cluster-name", "--project", "--environment", "--env", "--stage",
+                 "--profile", "--resource-group", "--subscription")
+# variables the deploy tools read themselves (and GitLab's Kubernetes integration sets)
+_TOOL_ENV = ("HELM_NAMESPACE", "HELM_KUBECONTEXT", "KUBE_NAMESPACE", "KUBE_CONTEXT", "KUBECONFIG", "TF_WORKSPACE",
+             "AWS_PROFILE", "CLOUDSDK_CORE_PROJECT", "CLOUDSDK_CONTAINER_CLUSTER")
+KUBE_TOOLS = {"kubectl", "oc", "helm", "helmfile", "kubectl-argo-rollouts"}
+_VAR = re.compile(r"\$\{\{\s*(?:env|vars)\.(\w+)\s*\}\}|\$\{(?:env\.)?(\w+)\}|\$(\w+)")
+
+
+def env_words(value) -> set:
+    """Lower-case words of a name or path (`deployProd`, `gke_x_prod-eu`, `group/app:prod-agent`);
+    `pre-prod` and `non-prod` stay one word, so they are not read as `prod`."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(value)).lower()
+    text = re.sub(r"(?<![a-z0-9])(pre|non)[-_ ]?prod(?:uction)?(?![a-z0-9])", r"\1prod", text)
+    return {w for w in re.split(r"[^a-z0-9]+", text) if w}
+
+
+def stage_of(value, label: bool = False) -> str:
+    """'production' | 'non-production' | '' from the words of a name (non-production words win);
+    `label`: a job/stage/workflow/file name, where `test` or `integration` names an activity."""
+    w = env_words(value) - (_ACTIVITY_WORDS if label else set())
+    return "non-production" if w & NONPROD_WORDS else "production" if w & PROD_WORDS else ""
+
+
+def expand(value: str, env: dict) -> str:
+    """`$X`, `${X}`, `${env.X}`, `${{ env.X }}` replaced by what `env` says (left as written otherwise)."""
+    def sub(m):
+        name = m.group(1) or m.group(2) or m.group(3)
+        return str(env[name]) if name in env and "$" not in str(env[name]) else m.group(0)
+    return _VAR.sub(sub, str(value)) if "$" in str(value) else str(value)
+
+
+def is_dry_run(argv: list) -> bool:
+    """`--dry-run` (any mode but `none`) or `--server-dry-run`: the command changes nothing."""
+    return any(a in ("--dry-run", "--server-dry-run") or (a.startswith("--dry-run=") and a != "--dry-run=none")
+               for a in words(argv))
+
+
+def judge(value, label: str, config, how: str = "name") -> tuple:
+    """(verdict, evidence) of one value; `how` is "namespace" or "path" to apply the `production`
+    settings of .premortem.yaml (namespaces, non_production_namespaces, paths) besides the words, or
+    "label" for a job/stage/workflow/file name."""
+    value = str(value or "")
+    if not value:
+        return "", ""
+    found = stage_of(value, label=how == "label")
+    if how == "namespace" and any(fnmatch.fnmatchcase(value, p) for p in config.nonprod_namespaces):
+        found = "non-production"
+    elif found != "non-production" and (
+            (how == "namespace" and config.production_evidence(value, [])) or
+            (how == "path" and config.production_evidence("", [value]))):
+        found = "production"
+    return (found, label.format(v=value)) if found else ("", "")
+
+
+def _command_target(argv: list, env: dict, config) -> tuple:
+    """The verdict of a command's own namespace, context, target flags, file arguments, release/app name."""
+    argv = [expand(a, env) for a in words(argv)]
+    checks = [(flag_value(argv, _NS_FLAGS), "namespace '{v}'", "namespace"),
+              (flag_value(argv, _CTX_FLAGS), "kube context '{v}'", "name"),
+              (flag_value(argv, _TARGET_FLAGS), "target '{v}'", "name")]
+    for value, label, how in checks:
+        found = judge(value, label, config, how)
+        if found[0]:
+            return found
+    files = [v for v in (a.split("=", 1)[1] if a.startswith("-") and "=" in a else a for a in argv[1:])
+             if _FILE_ARG.search(v) and not v.startswith("/dev/")]
+    judged = [judge(v, "argument '{v}'", config, "path") for v in files]
+    for verdict in ("production", "non-production"):  # a production file anywhere is a production change
+        for found in judged:
+            if found[0] == verdict:
+                return found
+    t, rest = tool(argv), [a for a in argv[1:] if not a.startswith("-")]
+    named = [(rest[1], "release '{v}'")] if t == "helm" and len(rest) >= 2 else \
+        [(rest[2], "Argo CD app '{v}'")] if t == "argocd" and rest[:2] == ["app", "sync"] and len(rest) > 2 else []
+    # then every other plain argument: `./deploy.sh staging`, `kubectl create namespace production`
+    for value, label in named + [(a, "argument '{v}'") for a in rest if a not in files]:
+        found = judge(value, label, config)
+        if found[0]:
+            return found
+    return "", ""
+
+
+def _selection(argv: list) -> tuple:
+    """(what, value) when a command selects the cluster ("kube") or workspace ("terraform") later
+    commands of the job act on."""
+    args, t = words(argv), tool(argv)
+    nxt = (lambda w: args[args.index(w) + 1] if args.index(w) + 1 < len(args) else "")
+    if t in ("kubectl", "oc") and args[1:3] == ["config", "use-context"]:
+        return "kube", nxt("use-context")
+    if t in ("kubectl", "oc") and args[1:3] == ["config", "set-context"]:
+        return "kube", flag_value(args, ("--namespace",)) or nxt("set-context")
+    if t == "oc" and args[1:2] == ["project"]:
+        return "kube", nxt("project")
+    if (t == "aws" and "update-kubeconfig" in args) or (t == "az" and "get-credentials" in args):
+        return "kube", flag_value(args, ("--alias", "--name", "-n")) or ""
+    if t == "gcloud" and "get-credentials" in args:
+        return "kube", nxt("get-credentials")
+    if t in TERRAFORM and args[1:3] in (["workspace", "select"], ["workspace", "new"]):
+        return "terraform", nxt(args[2])
+    if t in TERRAFORM and subcommand(args) == "init":
+        return "terraform", flag_value(args, ("-backend-config",)) or ""
+    return "", ""
+
+
+def piped_with(step: dict, cmd: dict) -> list:
+    """The other commands of `cmd`'s shell pipeline (`a | b | cmd`), found in the step's body text
+    (pipeline numbers restart in each GitLab script item, so they alone do not prove a pipe)."""
+    run, cmds = step.get("run") or "", [c for c in step.get("commands") or [] if c.get("argv")]
+    spans, pos = [], 0
+    for c in cmds:
+        k = run.find(c.get("text") or "\0", pos)
+        spans.append((k, k + len(c.get("text") or "")) if k >= 0 else None)
+        pos = k + 1 if k >= 0 else pos
+
+    def joined(a, b):  # command a is piped into command b
+        return (spans[a] and spans[b] and cmds[a].get("pipeline") == cmds[b].get("pipeline")
+                and re.fullmatch(r"[\s\\]*\|&?[\s\\]*", run[spans[a][1]:spans[b][0]]) is not None)
+
+    at = next((k for k, c in enumerate(cmds) if c is cmd), None)
+    if at is None:
+        return []
+    lo, hi = at, at
+    while lo > 0 and joined(lo - 1, lo):
+        lo -= 1
+    while hi + 1 < len(cmds) and joined(hi, hi + 1):
+        hi += 1
+    return [c for c in cmds[lo:hi + 1] if c is not cmd]
+
+
+def deploy_target(resource, path: tuple, cmd: dict, config, branches: bool = True) -> tuple:
+    """('production' | 'non-production' | '', evidence) for the command at `path` of a PipelineJob.
+
+    Most specific evidence first: the command's own namespace / context / target flags / file
+    arguments / helm release / argocd app (`$VARS` expanded from its env), then those of the commands
+    piped into it (`kustomize build overlays/prod | kubectl apply -f -`), a context or workspace selected
+    earlier in the job (`kubectl config use-context`, `aws eks update-kubeconfig`, `gcloud ...
+    get-credentials`, `terraform workspace select`), the variables the tool reads (HELM_NAMESPACE,
+    KUBECONFIG, TF_WORKSPACE, ...), the step's Jenkins credentials, the job's environment, the job /
+    stage / workflow / file name, and last (when `branches`) a push to a production branch.
+    Non-production words (staging, dev, qa, pre-prod, ...) decide as firmly as production ones."""
     data = resource.data
-    env = data.get("environment")
-    if env:
-        ev = config.production_evidence(str(env), [])
-        if ev:
-            return f"environment '{env}'"
-    if cmd is not None:
-        argv = cmd.get("argv") or []
-        ns = flag_value(argv, _NS_FLAGS)
-        if ns and config.production_evidence(ns, []):
-            return f"namespace '{ns}' ({' '.join(words(argv)[:2])})"
-        kctx = flag_value(argv, _CTX_FLAGS)
-        if kctx and any(w in re.split(r"[-_.:/@]", kctx.lower()) for w in ("prod", "production", "prd", "live")):
-            return f"kube context '{kctx}'"
-        for a in words(argv)[1:]:
-            val = a.split("=", 1)[1] if a.startswith("-") and "=" in a else a
-            if _FILE_ARG.search(val):
-                ev = config.production_evidence("", [val])
-                if ev:
-                    return f"argument '{val}'"
-    if "push" in (data.get("triggers") or []):
-        for b in data.get("branches") or []:
+    env = {**(data.get("env") if isinstance(data.get("env"), dict) else {}), **(cmd.get("env") or {})}
+    step = (data.get("steps") or [{}])[path[1]] if len(path) > 1 else {}
+    for c in [cmd] + piped_with(step, cmd):
+        found = _command_target(c["argv"], env, config)
+        if found[0]:
+            return found
+    kind = "terraform" if tool(cmd["argv"]) in TERRAFORM else "kube" if tool(cmd["argv"]) in KUBE_TOOLS else ""
+    chosen = ""
+    for p, c in commands(resource):
+        if p == path:
+            break
+        what, value = _selection(c["argv"])
+        if what and what == kind and value:
+            chosen = expand(value, {**env, **(c.get("env") or {})})
+    candidates = [(chosen, "'{v}' selected earlier in the job", "name")]
+    candidates += [(expand(env.get(n, ""), env), f"${n}" + " = '{v}'", "name") for n in _TOOL_ENV]
+    candidates += [(c.get("id"), "credentials '{v}'", "name") for c in step.get("credentials") or []]
+    candidates += [(expand(str(data.get("environment") or ""), env), "environment '{v}'", "namespace")]
+    candidates += [(data.get(k), label, "label") for k, label in (("name", "job '{v}'"), ("stage", "stage '{v}'"),
+                                                                  ("workflow", "workflow '{v}'"))]
+    candidates += [(resource.file, "file '{v}'", "label")]
+    for value, label, how in candidates:
+        found = judge(value, label, config, how)
+        if found[0]:
+            return found
+    if branches and "push" in (data.get("triggers") or []):
+        for b in branches_of(data):
             if b in PROD_BRANCHES:
-                return f"runs on pushes to branch '{b}'"
-    return ""
+                return "production", f"runs on pushes to branch '{b}'"
+    return "", ""
+
+
+_REF_IF = re.compile(r"""(?:github\.ref\s*==\s*['"]refs/heads/|github\.ref_name\s*==\s*['"])([\w./-]+)['"]""")
+
+
+def branches_of(data: dict) -> list:
+    """The job's branch filters, plus the branches its `if:` compares `github.ref`/`github.ref_name` to."""
+    out = list(data.get("branches") or [])
+    for cond in data.get("conditions") or []:
+        if "||" not in str(cond):
+            out += [b for b in _REF_IF.findall(str(cond)) if b not in out]
+    return out
+
+
+def kube_verb(argv: list) -> str:
+    """What a kubectl/oc command does: its subcommand, with the action for `rollout` (`rollout restart`)
+    and `apply view-last-applied|set-last-applied|edit-last-applied`."""
+    args = words(argv)
+    sub = subcommand(args)
+    rest = [a for a in args[args.index(sub) + 1:] if not a.startswith("-")] if sub in args else []
+    if sub == "rollout" or (sub == "apply" and rest[:1] and rest[0].endswith("-last-applied")):
+        return f"{sub} {rest[0]}" if rest else sub
+    return sub
+
+
+READ_ONLY_KUBE = {"rollout status", "rollout history", "apply view-last-applied"}
+
+
+def production_deploys(resource, config, branches: bool = True):
+    """(path, command, action, evidence) of every command that deploys to production (dry runs and
+    `kubectl rollout status|history` excluded)."""
+    for path, cmd in commands(resource):
+        action = deploy_action(cmd["argv"])
+        if not action or is_dry_run(cmd["argv"]) or (
+                tool(cmd["argv"]) in ("kubectl", "oc") and kube_verb(cmd["argv"]) in READ_ONLY_KUBE):
+            continue
+        verdict, evidence = deploy_target(resource, path, cmd, config, branches)
+        if verdict == "production":
+            yield path, cmd, action, evidence

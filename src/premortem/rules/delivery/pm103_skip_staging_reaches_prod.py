@@ -2,7 +2,7 @@
 import re
 
 from ..registry import Hit, rule
-from ._deploys import commands, deploy_action, production_target
+from ._deploys import production_deploys
 
 # SKIP_STAGING, skipTests, BYPASS_QA, FORCE_DEPLOY, NO_STAGING, [skip-stage] in a commit message ...
 FLAG = re.compile(r"(?i)\b(?:params\.|env\.|inputs\.|github\.event\.inputs\.|\$)?"
@@ -87,13 +87,7 @@ def check(resource, ctx):
         return
     k, cond, flag = flags[0]
     where = resource.locate(("conditions", k))
-    for path, cmd in commands(resource):
-        action = deploy_action(cmd["argv"])
-        if not action:
-            continue
-        target = production_target(resource, cmd, ctx.config)
-        if not target:
-            continue
+    for path, cmd, action, target in production_deploys(resource, ctx.config):
         yield Hit(path=path, message=(
             f"{resource.data.get('system', 'pipeline')} job '{resource.name}' runs `{action}` to production "
             f"({target}) when `{flag}` is set (condition `{' '.join(str(cond).split())[:80]}` at line {where.line}): "
