@@ -48,3 +48,11 @@ def test_jobs_triggers_gate_and_step_positions():
 def test_invalid_yaml_is_an_error_not_a_crash():
     res, errors = parse_workflow("jobs: [\n", ".github/workflows/x.yml")
     assert res == [] and errors and errors[0].line >= 1
+
+
+def test_tag_only_push_is_a_tag_trigger():
+    from premortem.parse.github_actions import _triggers
+
+    assert _triggers({"push": {"tags": ["v*"]}})[0] == ["tag"]
+    assert _triggers({"push": {"tags": ["v*"], "branches": ["main"]}})[0] == ["push"]
+    assert _triggers({"push": None, "workflow_dispatch": None})[0] == ["push", "workflow_dispatch"]

@@ -33,15 +33,19 @@ def _triggers(on) -> tuple[list, list, list]:
         return _list(on), [], []
     if not isinstance(on, dict):
         return [], [], []
-    branches, params = [], []
+    branches, params, events = [], [], []
     for event, spec in on.items():
+        events.append(str(event))
+        if str(event) == "push" and isinstance(spec, dict) and spec.get("tags") is not None \
+                and spec.get("branches") is None and spec.get("branches-ignore") is None:
+            events[-1] = "tag"  # `push: tags: [v*]` runs on tag pushes only: a deliberate release
         if isinstance(spec, dict):
             branches += _list(spec.get("branches"))
             inputs = spec.get("inputs")
             if isinstance(inputs, dict):
                 for name, inp in inputs.items():
                     params.append({"name": str(name), "default": inp.get("default") if isinstance(inp, dict) else None})
-    return [str(e) for e in on], list(dict.fromkeys(branches)), params
+    return events, list(dict.fromkeys(branches)), params
 
 
 def build_steps(raw_steps, base: tuple, doc, lines: list, env: dict, run_key="run") -> tuple[list, dict]:
