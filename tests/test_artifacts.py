@@ -194,10 +194,13 @@ def test_pm106_cluster_side_verification_silences_it(tmp_path):
     assert _pm(tmp_path, "PM106", files) == []
 
 
-def test_pm106_unrelated_kyverno_policy_does_not(tmp_path):
-    files = {".github/workflows/deploy.yml": DEPLOY, "k8s/policies/labels.yaml": KYVERNO % "require-team-label"}
-    # the index keeps no spec of a ClusterPolicy yet: only a policy named for verification counts
-    assert len(_pm(tmp_path, "PM106", files)) == 1
+def test_pm106_kyverno_policy_counts_by_its_verify_images_rule_not_its_name(tmp_path):
+    files = {".github/workflows/deploy.yml": DEPLOY, "k8s/policies/team.yaml": KYVERNO % "require-team-label"}
+    assert _pm(tmp_path, "PM106", files) == []  # any name: it has verifyImages
+    no_verify = (KYVERNO % "verify-signatures").split("          verifyImages:")[0] + \
+        "          validate: {pattern: {metadata: {labels: {team: '?*'}}}}\n"
+    files["k8s/policies/team.yaml"] = no_verify
+    assert len(_pm(tmp_path, "PM106", files)) == 1  # named for verification, but verifies nothing
 
 
 def test_pm502_scanner_in_the_job_after_push_but_before_deploy_counts(tmp_path):

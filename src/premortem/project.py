@@ -75,6 +75,9 @@ def facts_of(r: Resource) -> dict:
         f["service_account"] = sa if isinstance(sa, str) and sa else "default"
         if isinstance(spec.get("automountServiceAccountToken"), bool):
             f["automount"] = spec["automountServiceAccountToken"]
+    elif r.kind in ("ClusterPolicy", "Policy") and "kyverno" in r.api_version:  # 1.3: cluster-side verification
+        rules = r.get(("spec", "rules")) or []
+        f["verify_images"] = any(isinstance(x, dict) and x.get("verifyImages") for x in rules)
     elif r.kind == "Service":
         f["selector"] = r.get(("spec", "selector"))
         f["type"] = r.get(("spec", "type"), "ClusterIP")

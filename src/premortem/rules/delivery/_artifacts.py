@@ -252,9 +252,7 @@ def cluster_verification(project, kinds, images) -> str:
         return f"{e.kind} '{e.name}' ({e.file})"
     for e in project.of_kind("ClusterPolicy", "Policy"):
         facts = e.facts or {}
-        known = facts.get("verify_images") if "verify_images" in facts else \
-            re.search(r"verif|signature|signed|cosign|notary|attest", e.name, re.IGNORECASE)
-        if known:
+        if facts.get("verify_images"):
             return f"Kyverno {e.kind} '{e.name}' ({e.file})"
     for e in project.workloads():
         for img in e.facts.get("images") or []:
