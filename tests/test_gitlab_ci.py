@@ -38,3 +38,14 @@ def test_extends_positions_and_manual_gates():
     cmd = d["steps"][0]["commands"][0]
     assert cmd["argv"][:2] == ["helm", "upgrade"] and cmd["env"]["TF_CLI_ARGS_plan"] == "-lock=false"
     assert jobs["deploy_prod"].locate(("steps", 0, "commands", 0)).line == 5  # the template's line
+
+
+def test_when_never_rule_is_an_exclusion_not_a_branch_filter():
+    from premortem.parse.gitlab_ci import parse_gitlab_ci
+
+    [job], errors = parse_gitlab_ci('unit:\n  script: [pytest]\n  rules:\n'
+                                    '    - if: $CI_COMMIT_BRANCH == "main"\n      when: never\n    - when: always\n',
+                                    ".gitlab-ci.yml")
+    assert not errors
+    assert job.data["branches"] == []
+    assert job.data["conditions"] == ['$CI_COMMIT_BRANCH == "main" when: never']

@@ -148,3 +148,34 @@ def test_garbage_never_raises():
 def test_dispatch_through_pipelines():
     resources, _ = parse_pipeline("jenkins", "node { stage('a') { sh 'ls' } }", "Jenkinsfile")
     assert [r.name for r in resources] == ["a"]
+
+
+def test_multi_line_environment_and_captured_return_status():
+    text = """pipeline {
+  environment {
+    APP = 'api'
+    RUN_SLOW = "${env.BRANCH_NAME}"
+  }
+  stages {
+    stage('Test') {
+      environment {
+        A = '1'
+        B = '2'
+      }
+      steps {
+        script {
+          def rc = sh(script: 'mvn test', returnStatus: true)
+          status = sh(script: 'npm test', returnStatus: true)
+          sh(script: 'pytest', returnStatus: true)
+        }
+      }
+    }
+  }
+}
+"""
+    (job,), errors = parse_jenkinsfile(text, "Jenkinsfile")
+    assert errors == []
+    # every assignment of a multi-line block, pipeline level and stage level (each is its own statement)
+    assert job.data["env"] == {"APP": "api", "RUN_SLOW": "${env.BRANCH_NAME}", "A": "1", "B": "2"}
+    # a status kept in a variable or compared may be checked; a dropped one is ignored
+    assert [s["continue_on_error"] for s in job.data["steps"]] == [False, False, True]

@@ -127,11 +127,12 @@ def _job(name, job, origin, top, where, includes, root_rel) -> Resource:
         if not isinstance(r, dict):
             continue
         if "if" in r:
-            conditions.append(str(r["if"]))
+            never = r.get("when") == "never"  # an exclusion: the job does NOT run when this matches
+            conditions.append(str(r["if"]) + (" when: never" if never else ""))
             src = (origin.get("rules", name),)
             positions[("conditions", len(conditions) - 1)] = doc.positions.get(src + ("rules", i, "if"), (0, 0)) \
                 if here(src) else doc.key_positions.get(base, (doc.line, 1))
-            for m in _BRANCH_IF.finditer(str(r["if"])):
+            for m in () if never else _BRANCH_IF.finditer(str(r["if"])):
                 branches.append(m.group(1) or m.group(2))
             if "merge_request_event" in str(r["if"]):
                 triggers.add("merge_request")

@@ -8,9 +8,10 @@ or an unconditional earlier sequential stage that asks for input, sets `gate`. `
 `properties([parameters([...])])` give `params`; `sh`/`bat`/`powershell`/`pwsh` steps give `steps`
 whose script is the string's text (GString `${...}` kept) parsed by parse.shell.commands. Extra keys:
 `env` (pipeline + stage `environment {}` assignments, source text) and, per step, `credentials`
-(`withCredentials` bindings around it). `catchError`/`warnError`/`returnStatus: true` mark a step
-`continue_on_error`. Scripted `if (cond) { stage(..) }` adds `cond` (or `!(cond)` in the else) to the
-conditions. Syntax errors (ERROR / MISSING nodes) become ScanErrors; what parsed is still emitted.
+(`withCredentials` bindings around it). `catchError`/`warnError`, and `returnStatus: true` whose status
+is dropped (not `def rc = sh(...)`, which may check it), mark a step `continue_on_error`. Scripted
+`if (cond) { stage(..) }` adds `cond` (or `!(cond)` in the else) to the conditions. Syntax errors
+(ERROR / MISSING nodes) become ScanErrors; what parsed is still emitted.
 """
 from __future__ import annotations
 
@@ -184,6 +185,8 @@ class _Walk:
         if name == "environment" and body is not None:
             target = job.data["env"] if job is not None else self.env
             for c in body.named_children:
+                if c.type == "expression_statement" and c.named_children:
+                    c = c.named_children[0]  # several assignments: each is wrapped in a statement
                 if c.type == "assignment_expression":
                     left, right = c.child_by_field_name("left"), c.child_by_field_name("right")
                     if left is not None and right is not None:
@@ -333,7 +336,9 @@ class _Walk:
         script = value if isinstance(value, str) else _text(arg)
         quote = next((q for q in _QUOTES if _text(arg).startswith(q)), "") if isinstance(value, str) else ""
         first, col0 = arg.start_point[0] + 1, arg.start_point[1] + 1 + len(quote)
-        soft = ctx.get("soft", False) or (_literal(named["returnStatus"]) is True if "returnStatus" in named else False)
+        # `returnStatus: true` ignores the failure only when the status is dropped (`def rc = sh(..)` may check it)
+        dropped = node.parent is None or node.parent.type in ("expression_statement", "closure", "block", "program")
+        soft = ctx.get("soft", False) or (dropped and "returnStatus" in named and _literal(named["returnStatus"]) is True)
         i = len(job.data["steps"])
         cmds = _commands(script, first)
         step = {"name": name, "run": script, "uses": None, "line": _line(node), "commands": cmds,
