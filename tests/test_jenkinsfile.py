@@ -179,3 +179,37 @@ def test_multi_line_environment_and_captured_return_status():
     assert job.data["env"] == {"APP": "api", "RUN_SLOW": "${env.BRANCH_NAME}", "A": "1", "B": "2"}
     # a status kept in a variable or compared may be checked; a dropped one is ignored
     assert [s["continue_on_error"] for s in job.data["steps"]] == [False, False, True]
+
+
+PLUGIN_STEPS = """\
+pipeline {
+  agent any
+  stages {
+    stage('Ship') {
+      steps {
+        script {
+          def img = docker.build("acme/api:${env.GIT_COMMIT}")
+          grypeScan(image: "acme/api:${env.GIT_COMMIT}", failOnSeverity: 'high')
+        }
+        dir('envs/prod') {
+          withKubeConfig([credentialsId: 'prod-cluster-admin', serverUrl: 'https://k8s']) {
+            sh 'kubectl apply -f .'
+          }
+        }
+        echo "done"
+      }
+    }
+  }
+}
+"""
+
+
+def test_plugin_steps_credential_wrappers_and_dir():
+    [job], errors = parse_jenkinsfile(PLUGIN_STEPS, "Jenkinsfile")
+    assert not errors
+    steps = job.data["steps"]
+    assert [(s["line"], s["uses"]) for s in steps] == [(7, "docker.build"), (8, "grypeScan"), (12, None)]
+    assert "failOnSeverity: 'high'" in steps[1]["with"]["args"]
+    assert job.positions[("steps", 1)] == (8, 11)
+    assert steps[2]["dir"] == "envs/prod"
+    assert steps[2]["credentials"] == [{"id": "prod-cluster-admin", "kind": "withKubeConfig", "variables": []}]

@@ -25,6 +25,24 @@ from ..model import Origin, Resource, ScanError
 SHELL_STEPS = ("sh", "bat", "powershell", "pwsh")
 PARAM_KINDS = ("booleanParam", "string", "choice", "text", "password", "stringParam", "choiceParam")
 CALLS = ("method_invocation", "juxt_function_call")
+# wrappers whose credentialsId puts a credential in the environment of the steps inside
+CREDENTIAL_WRAPPERS = ("withKubeConfig", "withKubeCredentials", "withAWS", "withDockerRegistry", "withVault",
+                       "withAzureCLI", "withGCP", "sshagent", "withSonarQubeEnv", "configFileProvider")
+# calls inside a stage that are not steps of their own (directives, values, Groovy helpers)
+NOT_STEPS = {"echo", "error", "println", "print", "string", "booleanParam", "choice", "text", "password", "return",
+             "timeout", "retry", "skipDefaultCheckout", "buildDiscarder", "logRotator", "disableConcurrentBuilds",
+             "timestamps", "ansiColor", "label", "branch", "expression", "environment", "tag", "changelog",
+             "changeRequest", "anyOf", "allOf", "not", "equals", "buildingTag", "triggeredBy", "message", "ok",
+             "submitter", "parameters", "readFile", "readYaml", "readJSON", "fileExists", "env", "params",
+             "currentBuild", "toString", "trim", "split", "contains", "startsWith", "endsWith", "matches", "each",
+             "collect", "find", "findAll", "put", "get", "format", "replace", "replaceAll", "toLowerCase",
+             "toUpperCase", "size", "isEmpty", "sleep", "input", "agent", "docker", "dockerfile", "kubernetes",
+             "node", "any", "none", "steps", "script", "post", "always", "success", "failure", "unstable",
+             "cleanup", "options", "tools", "stages", "stage", "when", "pipeline", "library", "properties",
+             "pipelineTriggers", "cron", "pollSCM", "upstream", "githubPush", "scm", "usernamePassword", "file",
+             "sshUserPrivateKey", "certificate", "dockerCert", "withCredentials", "catchError", "warnError",
+             "credentials", "lock", "milestone", "stash", "unstash", "deleteDir", "cleanWs", "archiveArtifacts",
+             "writeFile", "writeYaml", "writeJSON", "dir", "parallel", "failFast", "beforeAgent", "beforeInput"}
 _QUOTES = ('"""', "'''", '"', "'", "$/", "/")
 _ESC = re.compile(r"\\([\\'\"$])")
 
@@ -151,6 +169,9 @@ class _Walk:
         call = _call(node)
         if call is not None and self.handle(node, *call, ctx):
             return
+        if call is not None and call[2] is None and ctx["job"] is not None and call[0] not in NOT_STEPS:
+            self.plugin_step(node, call[0], call[1], ctx)
+            return
         if node.type == "if_statement":
             cond = node.child_by_field_name("condition")
             src = _clean(_text(cond)) if cond is not None else ""
@@ -224,10 +245,53 @@ class _Walk:
             if body is not None:
                 self.walk(body, dict(ctx, creds=creds))
             return True
+        if name in CREDENTIAL_WRAPPERS and body is not None:  # withKubeConfig([credentialsId: 'prod-admin']) {..}
+            creds = list(ctx["creds"])
+            for kw in self.maps(args):
+                cid = kw.get("credentialsId") or kw.get("credentials")
+                if cid is not None:
+                    creds.append({"id": str(_literal(cid) or _text(cid)), "kind": name, "variables": []})
+            self.walk(body, dict(ctx, creds=creds))
+            return True
+        if name == "dir" and body is not None and pos:
+            value = _literal(pos[0])
+            where = str(value if isinstance(value, str) else _text(pos[0]))
+            self.walk(body, dict(ctx, dir="/".join(x for x in (ctx.get("dir"), where) if x)))
+            return True
         if name in ("catchError", "warnError") and body is not None:
             self.walk(body, dict(ctx, soft=True))
             return True
         return False
+
+    def maps(self, args):
+        """The named arguments of a call, and of every map literal inside it (`[credentialsId: 'x']`)."""
+        out = []
+        if args is None:
+            return out
+        _, kw = _args(args)
+        out.append(kw)
+        stack = list(args.named_children)
+        while stack:
+            n = stack.pop()
+            if n.type == "map_item":
+                continue
+            if any(c.type == "map_item" for c in n.named_children):
+                out.append(_args(n)[1])
+            stack.extend(n.named_children)
+        return out
+
+    def plugin_step(self, node, name: str, args, ctx) -> None:
+        """A step other than a shell step (`grypeScan`, `docker.build`, `kubernetesDeploy`): kept as a
+        step with `uses` = the call as written up to its arguments, so rules can see plugin steps."""
+        job = ctx["job"]
+        callee = _text(node)[:node.child_by_field_name("arguments").start_byte - node.start_byte].strip() \
+            if node.child_by_field_name("arguments") is not None else name
+        i = len(job.data["steps"])
+        job.data["steps"].append({"name": callee, "run": None, "uses": callee, "line": _line(node), "commands": [],
+                                  "with": {"args": _clean(_text(args))[:200] if args is not None else ""},
+                                  "continue_on_error": ctx.get("soft", False), "credentials": list(ctx["creds"]),
+                                  "dir": ctx.get("dir", "")})
+        job.positions[("steps", i)] = _pos(node)
 
     def calls(self, node):
         if node.type in CALLS:
@@ -342,7 +406,7 @@ class _Walk:
         i = len(job.data["steps"])
         cmds = _commands(script, first)
         step = {"name": name, "run": script, "uses": None, "line": _line(node), "commands": cmds,
-                "continue_on_error": soft, "credentials": list(ctx["creds"])}
+                "continue_on_error": soft, "credentials": list(ctx["creds"]), "dir": ctx.get("dir", "")}
         job.data["steps"].append(step)
         job.positions[("steps", i)] = (first, col0)
         for j, cmd in enumerate(cmds):

@@ -18,7 +18,7 @@ Every CI system's parser (github_actions, gitlab_ci, jenkinsfile) yields Resourc
      "needs": [str],                   # jobs/stages that must succeed first
      "allow_failure": bool,            # continue-on-error / allow_failure: true
      "params": [{"name": str, "default": ...}],  # pipeline parameters / workflow_dispatch inputs
-     "steps": [{"name": str, "run": str | None, "uses": str | None, "line": int,
+     "steps": [{"name": str, "run": str | None, "uses": str | None, "line": int,   # Jenkins plugin steps: uses = call
                 "commands": [{"argv": [str], "env": {str: str}, "line": int, "text": str}],
                 "continue_on_error": bool}],
     }
