@@ -56,3 +56,15 @@ def test_tag_only_push_is_a_tag_trigger():
     assert _triggers({"push": {"tags": ["v*"]}})[0] == ["tag"]
     assert _triggers({"push": {"tags": ["v*"], "branches": ["main"]}})[0] == ["push"]
     assert _triggers({"push": None, "workflow_dispatch": None})[0] == ["push", "workflow_dispatch"]
+
+
+def test_working_directory_per_step():
+    from premortem.parse.github_actions import parse_workflow
+
+    wf = ("on: push\ndefaults:\n  run:\n    working-directory: infra\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+          "      - run: terraform init\n      - run: terraform apply\n        working-directory: envs/staging\n"
+          "  b:\n    runs-on: x\n    defaults: {run: {working-directory: envs/prod}}\n    steps:\n      - run: make\n")
+    jobs, errors = parse_workflow(wf, ".github/workflows/x.yml")
+    assert not errors
+    assert {j.name: [s["dir"] for s in j.data["steps"]] for j in jobs} == {"a": ["infra", "envs/staging"],
+                                                                           "b": ["envs/prod"]}

@@ -48,7 +48,15 @@ def _triggers(on) -> tuple[list, list, list]:
     return events, list(dict.fromkeys(branches)), params
 
 
-def build_steps(raw_steps, base: tuple, doc, lines: list, env: dict, run_key="run") -> tuple[list, dict]:
+def _workdir(holder) -> str:
+    """`defaults: run: working-directory:` of a workflow or job ('' when unset)."""
+    d = holder.get("defaults") if isinstance(holder, dict) else None
+    run = d.get("run") if isinstance(d, dict) else None
+    wd = run.get("working-directory") if isinstance(run, dict) else None
+    return str(wd) if wd else ""
+
+
+def build_steps(raw_steps, base: tuple, doc, lines: list, env: dict, run_key="run", workdir="") -> tuple[list, dict]:
     """Steps of the model with positions relative to the resource, from `raw_steps` at `base`."""
     steps, positions = [], {}
     for i, st in enumerate(raw_steps if isinstance(raw_steps, list) else []):
@@ -69,6 +77,7 @@ def build_steps(raw_steps, base: tuple, doc, lines: list, env: dict, run_key="ru
         steps.append({"name": str(st.get("name") or st.get("id") or (uses or (run or "").split("\n")[0])[:60]),
                       "run": run, "uses": uses, "line": at[0], "commands": cmds, "env": senv,
                       "with": st.get("with") if isinstance(st.get("with"), dict) else {},
+                      "dir": str(st.get("working-directory") or workdir),
                       "continue_on_error": st.get("continue-on-error") is True})
         positions[("steps", k)] = at
         if uses:
@@ -78,13 +87,14 @@ def build_steps(raw_steps, base: tuple, doc, lines: list, env: dict, run_key="ru
     return steps, positions
 
 
-def _job(jid, job, doc, lines, wf_name, triggers, branches, params, wf_env, rel) -> Resource:
+def _job(jid, job, doc, lines, wf_name, triggers, branches, params, wf_env, rel, wf_workdir="") -> Resource:
     base = ("jobs", jid)
     envv = job.get("environment")
     env_name = envv.get("name") if isinstance(envv, dict) else envv
     env_name = str(env_name) if env_name not in (None, "") else None
     env = {**wf_env, **_env(job.get("env"))}
-    steps, positions = build_steps(job.get("steps"), base + ("steps",), doc, lines, env)
+    steps, positions = build_steps(job.get("steps"), base + ("steps",), doc, lines, env,
+                                   workdir=_workdir(job) or wf_workdir)
     if isinstance(job.get("uses"), str):  # a reusable workflow call
         at = doc.key_positions.get(base + ("uses",), (0, 0))
         steps.append({"name": job["uses"], "run": None, "uses": job["uses"], "line": at[0], "commands": [],
@@ -130,7 +140,7 @@ def parse_workflow(text: str, rel: str) -> tuple[list, list]:
             for jid, job in jobs.items():
                 if isinstance(job, dict):
                     out.append(_job(jid, job, doc, lines, wf_name, triggers, branches, params,
-                                    _env(wf.get("env")), rel))
+                                    _env(wf.get("env")), rel, _workdir(wf)))
         runs = wf.get("runs")
         if isinstance(runs, dict) and isinstance(runs.get("steps"), list):  # composite action
             steps, positions = build_steps(runs["steps"], ("runs", "steps"), doc, lines, {})
