@@ -71,3 +71,14 @@ def test_pm603_names_both_sides_and_grades_severity():
     # TF_WORKSPACE from the job is reported once, at the first command it reaches, not at every command
     assert sorted(k for k, f in found.items() if "TF_WORKSPACE" in f.message) == [(".github/workflows/infra.yml", 25),
                                                                            ("ci/infra.groovy", 11)]
+
+
+def test_pm603_reads_the_step_working_directory(tmp_path):
+    from .conftest import run_scan
+
+    wf = tmp_path / ".github/workflows/tf.yml"
+    wf.parent.mkdir(parents=True)
+    wf.write_text("on: push\njobs:\n  apply-staging:\n    runs-on: x\n    environment: staging\n    steps:\n"
+                  "      - run: terraform apply -auto-approve\n        working-directory: envs/prod\n")
+    [f] = [f for f in run_scan(tmp_path, select=["PM603"]).findings]
+    assert (f.line, f.severity.name) == (7, "CRITICAL") and "envs/prod" in f.message

@@ -136,8 +136,9 @@ def check(resource, ctx):
     base_env = data.get("env") if data.get("system") == "jenkins" and isinstance(data.get("env"), dict) else {}
     seen, cwd, step = set(), "", None
     for path, cmd in commands(resource):
-        if path[1] != step:
-            step, cwd = path[1], ""
+        if path[1] != step:  # a step starts in its working-directory (GitHub) or dir() (Jenkins)
+            step = path[1]
+            cwd = str((data.get("steps") or [])[step].get("dir") or "")
         argv = cmd["argv"]
         if tool(argv) in ("cd", "pushd") and len(words(argv)) > 1:
             cwd = posixpath.normpath(posixpath.join(cwd, words(argv)[1]))
