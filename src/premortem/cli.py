@@ -1,4 +1,4 @@
-"""Command line: scan, rules, explain, version.
+"""Command line: scan, plan, rules, explain, version.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 the scan was incomplete
 (errors) or the call was wrong. 2 wins over 1.
@@ -46,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-file-size", type=float, metavar="MB", help="skip (and report) files larger than this")
     s.add_argument("--color", choices=["auto", "always", "never"], default="auto")
 
+    pl = sub.add_parser("plan", help="review Terraform plans (terraform show -json plan.out > plan.json)")
+    pl.add_argument("plans", nargs="+", metavar="PLAN.json", help="plan JSON files")
+    pl.add_argument("-f", "--format", choices=FORMATS, default="text")
+    pl.add_argument("-o", "--output", help="write the report to FILE instead of stdout")
+    pl.add_argument("--fail-on", choices=["critical", "high", "medium", "low", "info", "never"],
+                    help="lowest severity that makes the exit code 1 (default: high, or the config's fail_on)")
+    pl.add_argument("-c", "--config", help="config file (default: .premortem.yaml from the current directory upward)")
+    pl.add_argument("--select", action="append", default=[], metavar="ID", help="run only these rules")
+    pl.add_argument("--ignore", action="append", default=[], metavar="ID", help="never run these rules")
+    pl.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+
     r = sub.add_parser("rules", help="list all rules")
     r.add_argument("-f", "--format", choices=["table", "json", "markdown"], default="table")
 
@@ -68,6 +79,8 @@ def main(argv: list | None = None) -> int:
     try:
         if args.command == "scan":
             return cmd_scan(args)
+        if args.command == "plan":
+            return cmd_plan(args)
         if args.command == "rules":
             return cmd_rules(args)
         if args.command == "explain":
@@ -154,6 +167,85 @@ def cmd_scan(args) -> int:
         return EXIT_OK
     threshold = Severity.parse(fail_on)
     return EXIT_FINDINGS if any(f.severity >= threshold for f in result.findings) else EXIT_OK
+
+
+PLAN_MAX_BYTES = 256 * 1024 * 1024  # a plan named on the command line is read whatever its size
+
+
+def cmd_plan(args) -> int:
+    """Review Terraform plan JSON files: a summary of what they do, then the findings (scan's formats
+    and exit codes; text gets the summary above the findings, json a top-level "plan" object)."""
+    from .config import ConfigError, find_config, load_config
+    from .discover import read_text
+    from .engine import ScanOptions, scan
+    from .model import Severity
+    from .parse.tfplan import parse_plan
+    from .report import render
+    from .report.json_report import to_dict
+    from .report.plan_summary import render_text, summarize
+    from .rules.registry import load_rules
+
+    cwd = os.getcwd()
+    absps = [os.path.abspath(p) for p in args.plans]
+    root = cwd if all(p.startswith(cwd + os.sep) for p in absps) else _scan_root(args.plans)
+    plans = []
+    for path, absp in zip(args.plans, absps):
+        if not os.path.isfile(absp):
+            return _fail(f"plan file {path} not found")
+        try:
+            with open(absp, "rb") as fh:
+                binary = fh.read(2) == b"PK"  # `terraform plan -out` writes a zip archive
+            text = "PK" if binary else read_text(absp)
+        except (OSError, ValueError) as exc:
+            return _fail(f"{path}: {exc.strerror if isinstance(exc, OSError) else exc}")
+        resources, errors = parse_plan(text, os.path.relpath(absp, root).replace(os.sep, "/"))
+        if errors:
+            e = errors[0]
+            return _fail(f"{path}:{e.line}: {e.message}")
+        if not absp.endswith(".json"):  # the scan finds plans among .json files by their content
+            return _fail(f"{path}: name the plan file *.json (terraform show -json plan.out > plan.json)")
+        plans.append(resources[0])
+    registry = load_rules()
+    if args.config and not os.path.isfile(args.config):
+        return _fail(f"config file {args.config} not found")
+    try:
+        config = load_config(args.config or find_config(root), registry)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    for rid in args.select + args.ignore:
+        if rid.upper() not in registry:
+            return _fail(f"unknown rule ID '{rid}' (see `premortem rules`)")
+    config.max_file_size = max(config.max_file_size, PLAN_MAX_BYTES)
+    result = scan(absps, root, config, ScanOptions(select=args.select, ignore=args.ignore))
+    for f in result.findings:  # a one-line plan's "line" is the whole plan: never print it
+        if len(f.snippet) > 300:
+            f.snippet = ""
+    summary = summarize(plans)
+    color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
+                                       and not os.environ.get("NO_COLOR"))
+    if args.format == "json":
+        report = json.dumps({**to_dict(result), "plan": summary}, indent=2, ensure_ascii=False) + "\n"
+    else:
+        report = (render_text(summary, color) if args.format == "text" else "") + render(result, args.format, color)
+    try:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(report)
+        else:
+            sys.stdout.write(report)
+    except OSError as exc:
+        return _fail(f"cannot write report to {args.output}: {exc.strerror or exc}")
+    if result.errors:
+        return EXIT_INCOMPLETE
+    fail_on = args.fail_on or config.fail_on.label
+    if fail_on == "never":
+        return EXIT_OK
+    return EXIT_FINDINGS if any(f.severity >= Severity.parse(fail_on) for f in result.findings) else EXIT_OK
+
+
+def _fail(message: str) -> int:
+    print(f"premortem: error: {message}", file=sys.stderr)
+    return EXIT_INCOMPLETE
 
 
 def cmd_rules(args) -> int:

@@ -103,6 +103,14 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
 
                 read = _include_reader(unit, root, out) if is_gitlab_root(unit) else None
                 out.resources, out.errors = parse_pipeline(unit.kind, text, unit.rel, read)
+            elif unit.kind == "tfstate":
+                from .parse.tfstate import parse_state
+
+                out.resources, out.errors = parse_state(text, unit.rel)
+            elif unit.kind == "json":  # a Terraform plan by content, else Kubernetes objects
+                from .parse.tfplan import parse_json
+
+                out.resources, out.errors = parse_json(text, unit.rel)
             else:
                 from .parse.kubernetes import parse_manifest
 
@@ -242,7 +250,10 @@ class Judge:
             except (OSError, ValueError):
                 self._lines[file] = []
         lines = self._lines[file]
-        return lines[line - 1] if 0 < line <= len(lines) else ""
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        # a minified or one-line document (a plan, a dashboard) is no snippet, and may hold values
+        # no rule reported (sensitive ones): leave it out rather than print the whole file
+        return text if len(text) <= MAX_SNIPPET else ""
 
     def judge(self, r: Resource) -> tuple[list, list]:
         findings, errors = [], []
@@ -318,6 +329,7 @@ def _related(s: Source, msg: str):
 # fork-safe once started, so chart and Kustomize units always stay in the main process and only
 # plain files go to workers. The state a worker needs is handed over once, by its initializer.
 _STATE: dict = {}
+MAX_SNIPPET = 300
 IN_PROCESS_KINDS = ("helm", "kustomize")
 PIPELINE_KINDS = ("github", "gitlab", "jenkins", "script", "make")
 FILE_KINDS = ("yaml", "json", "dockerfile", "repofile", "tfstate") + PIPELINE_KINDS
