@@ -123,7 +123,7 @@ def test_a_skipped_directory_named_explicitly_is_scanned(tmp_path):
     assert got == {("yaml", "vendor/deploy.yaml")}
 
 
-def test_files_that_are_not_a_known_format_are_skipped_silently(tmp_path):
+def test_other_files_are_text_for_secret_scanning_and_binaries_are_not_errors(tmp_path):
     tree(tmp_path, {
         "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00",
         "bundle.tar.gz": b"\x1f\x8b\x08\x00" + bytes(64),
@@ -136,8 +136,20 @@ def test_files_that_are_not_a_known_format_are_skipped_silently(tmp_path):
         "UPPER.YAML": DEPLOY,
     })
     got, d = units(tmp_path)
-    assert got == {("yaml", "app.yaml"), ("yaml", "conf.yml"), ("json", "dash.json"), ("yaml", "UPPER.YAML")}
-    assert d.errors == [] and d.files_seen == 4
+    assert got == {("yaml", "app.yaml"), ("yaml", "conf.yml"), ("json", "dash.json"), ("yaml", "UPPER.YAML"),
+                   ("text", "logo.png"), ("text", "bundle.tar.gz"), ("text", "tool.pyc"), ("text", "README.md"),
+                   ("text", "notes.yaml.bak")}
+    assert d.errors == [] and d.files_seen == 9
+    result = run_scan(tmp_path)  # binary files are not text: no TextFile, and no error either
+    assert result.errors == []
+    assert result.files == 6  # 4 manifests, README.md and notes.yaml.bak
+
+
+def test_other_files_over_the_size_limit_are_listed_not_errors(tmp_path):
+    tree(tmp_path, {"dump.csv": "a,b\n" * 400_000, "app.yaml": DEPLOY})
+    got, d = units(tmp_path, max_size=1024 * 1024)
+    assert got == {("yaml", "app.yaml")} and d.errors == []
+    assert d.not_scanned == [("dump.csv", "1.5 MB, over the size limit")]
 
 
 def test_binary_content_in_a_yaml_file_is_reported_not_parsed(tmp_path):
@@ -226,8 +238,8 @@ def test_explicit_file_arguments(tmp_path):
     tree(tmp_path, {"a/one.yaml": DEPLOY, "b/two.yml": DEPLOY, "b/three.yaml": DEPLOY, "notes.txt": "x"})
     got, d = units(tmp_path, paths=[tmp_path / "a/one.yaml", tmp_path / "b/two.yml"])
     assert got == {("yaml", "a/one.yaml"), ("yaml", "b/two.yml")} and not d.errors
-    _, d = units(tmp_path, paths=[tmp_path / "notes.txt"])
-    assert [(e.file, e.message) for e in d.errors] == [("notes.txt", "not a format premortem reads (YAML, JSON, Dockerfile, Terraform, CI definitions, repository governance files)")]
+    got, d = units(tmp_path, paths=[tmp_path / "notes.txt"])  # any text file is read (for secrets)
+    assert got == {("text", "notes.txt")} and not d.errors
 
 
 def test_explicit_files_on_the_command_line_are_reported_relative_to_their_common_root(tmp_path, capsys):

@@ -36,6 +36,7 @@ class Discovery:
     units: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     files_seen: int = 0
+    not_scanned: list = field(default_factory=list)  # (rel, why) of other files skipped on purpose
 
 
 def is_dockerfile(name: str) -> bool:
@@ -123,9 +124,7 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
         rel = rel_of(path, root)
         if excluded(rel):
             return
-        kind = classify(name, rel)
-        if kind is None:
-            return
+        kind = classify(name, rel) or "text"  # any other file is still read for secrets
         out.files_seen += 1
         try:
             st = os.stat(path)
@@ -134,6 +133,9 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
             return
         if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
             out.errors.append(ScanError(rel, 0, "not a regular file (a FIFO, socket or device): not scanned"))
+            return
+        if st.st_size > max_size and kind == "text":  # a data dump or bundle nobody asked us to parse
+            out.not_scanned.append((rel, f"{st.st_size / 1048576:.1f} MB, over the size limit"))
             return
         if st.st_size > max_size:
             out.errors.append(ScanError(rel, 0, f"file too large ({st.st_size / 1048576:.1f} MB, limit "
@@ -194,12 +196,7 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
         if os.path.isdir(ap):
             walk(ap, [])
         elif os.path.lexists(ap):
-            name = os.path.basename(ap)
-            if classify(name, rel_of(ap, root)) is None:
-                out.errors.append(ScanError(rel_of(ap, root), 0, "not a format premortem reads (YAML, JSON, Dockerfile, Terraform, CI definitions, "
-                                                              "repository governance files)"))
-            else:
-                add_file(ap, name, explicit=True)
+            add_file(ap, os.path.basename(ap), explicit=True)
         else:
             out.errors.append(ScanError(p, 0, "no such file or directory"))
 

@@ -47,6 +47,7 @@ class ScanResult:
     baselined: int = 0
     rules: dict = field(default_factory=dict)
     project: Project | None = None
+    not_scanned: list = field(default_factory=list)  # (file, why): other files skipped on purpose (size)
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
@@ -78,19 +79,24 @@ class Loaded:
 # ---- loading ----------------------------------------------------------------------------------
 def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> Loaded:
     out = Loaded()
+    texts: list = []  # (rel, text) of every file read: each is also a TextFile (secret scanning)
     try:
         if unit.kind in FILE_KINDS:
             try:
                 text = disc.read_text(unit.path)
             except ValueError as exc:
-                out.errors.append(ScanError(unit.rel, 0, str(exc)))
+                if unit.kind != "text":  # a binary .png is not text; a binary .yaml is an error
+                    out.errors.append(ScanError(unit.rel, 0, str(exc)))
                 return out
             except OSError as exc:
                 out.errors.append(ScanError(unit.rel, 0, disc._os_message(exc)))
                 return out
             out.consumed.add(unit.path)
             out.suppressions = comment_suppressions(text, unit.rel)
-            if unit.kind == "dockerfile":
+            texts.append((unit.rel, text))
+            if unit.kind == "text":
+                pass
+            elif unit.kind == "dockerfile":
                 from .parse.dockerfile import parse_dockerfile
 
                 out.resources, out.errors = parse_dockerfile(text, unit.rel)
@@ -142,8 +148,12 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
                     except (OSError, ValueError):
                         continue
                     out.suppressions.extend(comment_suppressions(text, disc.rel_of(path, root)))
+                    texts.append((disc.rel_of(path, root), text))
     except Exception as exc:  # a parser bug must not end the scan: report it against the unit
         out.errors.append(ScanError(unit.rel, 0, f"internal error while reading ({type(exc).__name__}: {exc})"))
+    if not out.skip:
+        out.resources.extend(Resource(format="text", kind="TextFile", name=rel, namespace="", data={"text": t},
+                                      file=rel, line=1) for rel, t in texts)
     return out
 
 
@@ -332,7 +342,7 @@ _STATE: dict = {}
 MAX_SNIPPET = 300
 IN_PROCESS_KINDS = ("helm", "kustomize")
 PIPELINE_KINDS = ("github", "gitlab", "jenkins", "script", "make")
-FILE_KINDS = ("yaml", "json", "dockerfile", "repofile", "tfstate") + PIPELINE_KINDS
+FILE_KINDS = ("yaml", "json", "dockerfile", "repofile", "tfstate", "text") + PIPELINE_KINDS
 
 
 def _init_worker(state: dict) -> None:
@@ -340,12 +350,17 @@ def _init_worker(state: dict) -> None:
     _STATE.update(state)
 
 
+def _counted(resources: list) -> int:
+    """Resources the summary counts: objects, jobs, Terraform blocks; not the TextFile of each file."""
+    return sum(1 for r in resources if r.format != "text")
+
+
 def _phase1(unit: disc.Unit):
     st = _STATE
     loaded = load_unit(unit, st["root"], st["config"], st["helm_values"])
     proj, errors = index_resources(loaded.resources)
     return proj, loaded.errors + errors, loaded.consumed, loaded.suppressions, annotations_of(loaded.resources), \
-        len(loaded.resources), loaded.skip
+        _counted(loaded.resources), loaded.skip
 
 
 def _phase2(unit: disc.Unit):
@@ -396,6 +411,7 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
     result = ScanResult(root=root, rules=registry)
     found = disc.discover(paths, root, config.exclude, config.max_file_size)
     result.errors.extend(found.errors)
+    result.not_scanned = list(found.not_scanned)
     helm_values = list(options.helm_values or config.helm_values)
 
     # Kustomize first, so files it consumed are not judged again as raw files.
@@ -455,7 +471,7 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
             loaded = load_unit(unit, root, config, helm_values)
             proj, errors = index_resources(loaded.resources)
             take(unit, proj, loaded.errors + errors, loaded.consumed, loaded.suppressions,
-                 annotations_of(loaded.resources), len(loaded.resources), loaded.skip)
+                 annotations_of(loaded.resources), _counted(loaded.resources), loaded.skip)
             if not loaded.skip and (unit.kind in IN_PROCESS_KINDS or keep_parsed):
                 cache[unit.path] = loaded.resources
 
@@ -476,7 +492,8 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
         proj, n_res = unit_index[u.path]
         project.merge(proj)
         result.resources += n_res
-    result.files = len(consumed) + sum(1 for u in live_units if u.kind in FILE_KINDS and u.path not in consumed)
+    result.files = len(consumed) + sum(1 for u in live_units if u.kind in FILE_KINDS and u.kind != "text"
+                                       and u.path not in consumed)  # a binary .png was never read
     result.project = project
     # phase 2: judge every resource with the complete index
     findings: list = []

@@ -177,6 +177,8 @@ class Project:
             self._workloads_ns.setdefault(e.namespace or "", []).append(e)
 
     def add(self, r: Resource) -> None:
+        if r.format == "text":  # a file's raw text is judged where it is read, never asked about
+            return
         self._insert(Entry(r.format, r.kind, r.name, r.namespace, r.file, r.line,
                            r.labels if r.format == "kubernetes" else {}, facts_of(r)))
 
