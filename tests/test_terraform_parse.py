@@ -143,3 +143,24 @@ def test_scan_reads_terraform_directories(tmp_path):
     kinds = {e.kind for e in result.project.entries}
     assert {"aws_db_instance", "aws_security_group", "variable", "locals"} <= kinds
     assert result.files == 2
+
+
+def test_tfvars_files_are_resources_and_directories_name_the_environment(tmp_path):
+    _write(tmp_path, {"envs/prod/main.tf": 'module "db" {\n  source = "../../modules/db"\n}\n',
+                      "envs/prod/prod.auto.tfvars": 'unused_token = "ghp_abc"\n',
+                      "modules/db/main.tf": 'resource "aws_db_instance" "this" {\n  engine = "postgres"\n}\n'})
+    by, errors = _load(tmp_path, "envs/prod")
+    assert not errors
+    tfvars = by["envs/prod/prod.auto.tfvars"]
+    assert (tfvars.kind, tfvars.data["values"], tfvars.locate(("values", "unused_token")).line) == \
+        ("tfvars", {"unused_token": "ghp_abc"}, 1)
+    db = by["module.db.aws_db_instance.this"]
+    assert db.file == "modules/db/main.tf" and db.origin.environment == ("prod", "directory envs/prod")
+
+
+def test_sensitive_is_the_identity():
+    body, _ = parse_hcl('a = sensitive("x")\nb = nonsensitive(var.y)\n', "x.tf")
+    from premortem.parse.hcl_eval import Scope, evaluate
+
+    sc = Scope({"y": 3}, {})
+    assert (evaluate(body.attrs["a"], sc), evaluate(body.attrs["b"], sc)) == ("x", 3)

@@ -462,5 +462,5 @@ FUNCTIONS = {
     "tobool": lambda x: x if isinstance(x, bool) else {"true": True, "false": False}[x],
     "min": min, "max": max, "abs": abs, "startswith": lambda s, p: s.startswith(p), "endswith": lambda s, p: s.endswith(p),
     "jsonencode": lambda v: json.dumps(v, separators=(",", ":")), "jsondecode": json.loads,
-    "zipmap": lambda ks, vs: dict(zip(ks, vs)), "range": lambda *a: list(range(*[int(x) for x in a])),
+    "zipmap": lambda ks, vs: dict(zip(ks, vs)), "sensitive": lambda v: v, "nonsensitive": lambda v: v, "range": lambda *a: list(range(*[int(x) for x in a])),
 }

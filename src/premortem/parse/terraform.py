@@ -10,7 +10,8 @@ key or the workspace become the resources' environment (production evidence). Lo
 ones are kept as the `module` call with its inputs. Unknown values stay `Unknown`.
 
 Resources: format "terraform"; kind = the resource type (`aws_db_instance`), `data.<type>` for
-data sources, or `module`, `provider`, `backend`, `variable`, `output`, `locals`; name = address.
+data sources, or `module`, `provider`, `backend`, `variable`, `output`, `locals`, `tfvars` (one per
+variable file, name = its path); name = address.
 `data` = {"type", "address", "module", "mode", "labels", "values": {attr: value, block: [dicts]},
 "count" | "for_each" (as written), "source" (modules)}; positions at ("values", attr, ...).
 """
@@ -157,6 +158,29 @@ class Loader:
                     seen.add(key)
                     kept.append(r)
             self.resources[before:] = kept
+        for _, p in mod.tfvars:  # after the modules: a value they use is reported with its use first
+            self.tfvars_resource(p)
+
+    def tfvars_resource(self, path: str) -> None:
+        """A variable file as a resource of its own (kind "tfvars"), so a value no module uses is judged too."""
+        body = self.files.body(path)
+        if body is None or not body.attrs:
+            return
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+        values, positions, key_positions = {}, {}, {}
+        for name, attr in body.attrs.items():
+            values[name] = evaluate(attr, Scope({}, {}))
+            key_positions[("values", name)] = (attr.line, attr.column)
+            if attr.expr is not None:
+                positions[("values", name)] = (attr.expr.start_point[0] + 1, attr.expr.start_point[1] + 1)
+        positions[()] = (1, 1)
+        w = _env_from_words(os.path.basename(rel).split(".")[0])
+        origin = Origin("terraform", unit=os.path.dirname(rel), detail=rel,
+                        environment=(w, f"var-file {rel}") if w else ())
+        self.resources.append(Resource(format="terraform", kind="tfvars", name=rel, namespace="",
+                                       data={"type": "tfvars", "address": rel, "module": "", "labels": [],
+                                             "values": values}, file=rel, line=1, positions=positions,
+                                       key_positions=key_positions, origin=origin))
 
     # -- one module instance -------------------------------------------------------------------------
     def load(self, mod: _Module, given: dict, prefix: str, depth: int, var_file: str, environment: tuple) -> None:
@@ -214,6 +238,10 @@ class Loader:
                                 return (w, f"backend {key} \"{v}\"")
         if self.workspace:
             return (self.workspace, f"workspace '{self.workspace}'")
+        rel_dir = os.path.relpath(mod.dir, self.root).replace(os.sep, "/")
+        w = _env_from_words(rel_dir) if rel_dir != "." else ""
+        if w:  # envs/prod/: also the environment of the local modules it calls (their files live elsewhere)
+            return (w, f"directory {rel_dir}")
         return ()
 
     # -- blocks -------------------------------------------------------------------------------------
