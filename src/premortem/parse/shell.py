@@ -14,6 +14,7 @@ is split line by line on `&&`, `||`, `;` and `|` with shlex (never an exception)
 """
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 
@@ -146,16 +147,13 @@ def _logical_lines(masked: str) -> list:
     return out
 
 
-def commands(script: str, first_line: int = 1) -> list[dict]:
-    """Simple commands of a shell body; `first_line` is the file line of the body's first line."""
-    if not isinstance(script, str) or not script.strip():
-        return []
-    masked, table = _mask(script)
-    found: list = []
-    fallback_flags: list = []
+@functools.lru_cache(maxsize=4096)
+def _parse(masked: str) -> tuple:
+    """(found, fallback flags) of a body; cached, since CI files repeat the same bodies (`npm ci`, ...).
+    Callers only read the result."""
     try:
         found = _bashlex(masked)
-        fallback_flags = [False] * len(found)
+        return found, [False] * len(found)
     except Exception:  # bashlex raises its own errors, and occasionally others, on odd input
         found, fallback_flags = [], []
         for off, text in _logical_lines(masked):
@@ -169,6 +167,15 @@ def commands(script: str, first_line: int = 1) -> list[dict]:
                 f[0] = (f[0][0] + off, f[0][1] + off)
             found.extend(part)
             fallback_flags.extend([flag] * len(part))
+        return found, fallback_flags
+
+
+def commands(script: str, first_line: int = 1) -> list[dict]:
+    """Simple commands of a shell body; `first_line` is the file line of the body's first line."""
+    if not isinstance(script, str) or not script.strip():
+        return []
+    masked, table = _mask(script)
+    found, fallback_flags = _parse(masked)
     out: list = []
     exported: dict = {}
     for i, (pos, words, pid, op) in enumerate(found):

@@ -17,6 +17,7 @@ Order inside a job is (step, command) with a `uses:` step at command -1.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -62,13 +63,18 @@ _SET = ("--set", "--set-string", "--helm-set", "--helm-set-string", "-p", "--par
 
 def program(argv: list) -> list:
     """argv from its program on, with aliases resolved (`./mvnw` -> mvn, `/kaniko/executor` -> kaniko)."""
-    w = list(words(argv))
+    return list(_program(tuple(argv)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _program(argv: tuple) -> tuple:
+    w = tuple(words(list(argv)))
     if not w:
         return w
     base = os.path.basename(w[0])
     if base == "executor" and ("kaniko" in w[0] or any(a.startswith(("--destination", "--context")) for a in w)):
         base = "kaniko"
-    return _ALIASES.get(base, base).split() + w[1:]
+    return tuple(_ALIASES.get(base, base).split()) + w[1:]
 
 
 def _later(word: str, a: str) -> bool:

@@ -6,6 +6,7 @@ apply to GitHub Actions, GitLab CI and Jenkins alike.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 
@@ -26,23 +27,33 @@ def commands(resource):
                 yield ("steps", i, "commands", j), cmd
 
 
-def tool(argv: list) -> str:
-    """The program of a command, without a directory or `sudo`/`env`/`time` wrappers."""
-    args = list(argv)
-    while args and os.path.basename(args[0]) in ("sudo", "env", "time", "exec", "nohup", "command"):
-        args = [a for a in args[1:]]
+_WRAPPERS = ("sudo", "env", "time", "exec", "nohup", "command")
+
+
+@functools.lru_cache(maxsize=8192)
+def _split(argv: tuple) -> tuple:
+    """(program name, argv from the program on) of a command, without `sudo`/`env`/`time` wrappers;
+    cached: every rule asks the same few hundred commands the same questions."""
+    args = argv
+    while args and os.path.basename(args[0]) in _WRAPPERS:
+        args = args[1:]
         while args and ("=" in args[0] and not args[0].startswith("-")):
             args = args[1:]
-    return os.path.basename(args[0]) if args else ""
+    t = os.path.basename(args[0]) if args else ""
+    for k, a in enumerate(argv):
+        if os.path.basename(a) == t:
+            return t, argv[k:]
+    return t, argv
+
+
+def tool(argv: list) -> str:
+    """The program of a command, without a directory or `sudo`/`env`/`time` wrappers."""
+    return _split(tuple(argv))[0]
 
 
 def words(argv: list) -> list:
     """argv without wrappers, starting at the program."""
-    t = tool(argv)
-    for k, a in enumerate(argv):
-        if os.path.basename(a) == t:
-            return argv[k:]
-    return argv
+    return list(_split(tuple(argv))[1])
 
 
 def subcommand(argv: list) -> str:
