@@ -164,3 +164,17 @@ def test_sensitive_is_the_identity():
 
     sc = Scope({"y": 3}, {})
     assert (evaluate(body.attrs["a"], sc), evaluate(body.attrs["b"], sc)) == ("x", 3)
+
+
+def test_partly_known_values_keep_what_is_known():
+    from premortem.parse.hcl_eval import Scope, Unknown, evaluate
+
+    body, _ = parse_hcl('a = "arn:aws:iam::${data.aws_caller_identity.c.account_id}:role/github-ci"\n'
+                        'b = jsonencode({Action = "*", Resource = aws_s3_bucket.x.arn})\n'
+                        'c = yamlencode([{rolearn = "r", groups = ["system:masters"]}])\n', "x.tf")
+    sc = Scope({}, {})
+    a, b, c = (evaluate(body.attrs[k], sc) for k in "abc")
+    assert isinstance(a, Unknown) and a.partial == "arn:aws:iam::${data.aws_caller_identity.c.account_id}:role/github-ci"
+    assert a.refs == ("data.aws_caller_identity.c",)
+    assert isinstance(b, Unknown) and b.partial["Action"] == "*" and b.refs == ("aws_s3_bucket.x",)
+    assert c == '[{"rolearn": "r", "groups": ["system:masters"]}]'

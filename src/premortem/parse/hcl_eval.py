@@ -16,10 +16,12 @@ from .hcl import NO_VALUE, node_text
 class Unknown:
     """A value not known before apply. Falsy; `text` is the expression as written."""
 
-    __slots__ = ("text", "refs")
+    __slots__ = ("text", "refs", "partial")
 
-    def __init__(self, text: str = "", refs: tuple = ()):
-        self.text, self.refs = text, tuple(refs)
+    def __init__(self, text: str = "", refs: tuple = (), partial=None):
+        # partial: what is known of it (`jsonencode({..})` with one unknown leaf: the map; a template: its text
+        # with the unknown parts left as written `${aws_iam_role.ci.arn}`); None when nothing is
+        self.text, self.refs, self.partial = text, tuple(refs), partial
 
     def __bool__(self):
         return False
@@ -34,7 +36,7 @@ class Unknown:
         return hash(("Unknown", self.text))
 
     def __reduce__(self):
-        return (Unknown, (self.text, self.refs))
+        return (Unknown, (self.text, self.refs, self.partial))
 
 
 def known(v) -> bool:
@@ -271,7 +273,9 @@ class Evaluator:
             args = args[:-1] + args[-1]
         fn = FUNCTIONS.get(name)
         if fn is None or not all(known(a) for a in args):
-            refs = tuple(r for a in args if isinstance(a, Unknown) for r in a.refs)
+            refs = tuple(dict.fromkeys(_refs(args)))
+            if name in ("jsonencode", "yamlencode") and len(args) == 1 and not isinstance(args[0], Unknown):
+                return Unknown(" ".join(self.text(node).split())[:200], refs, partial=args[0])
             return self.unknown(node, refs)
         try:
             return fn(*args)
@@ -372,7 +376,7 @@ class Evaluator:
 
     # -- templates --------------------------------------------------------------------------------
     def template_parts(self, node):
-        out = []
+        out, refs, unknown = [], [], False
         for c in node.named_children:
             if c.type == "template_literal":
                 out.append(_unescape(self.text(c)))
@@ -380,13 +384,17 @@ class Evaluator:
                 e = next((x for x in c.named_children if x.type == "expression"), None)
                 v = self.expr(e) if e is not None else None
                 s = _str(v)
-                if s is None:
-                    return self.unknown(node, v.refs if isinstance(v, Unknown) else ())
+                if s is None:  # unknown: kept as written in the partial text
+                    unknown = True
+                    refs.extend(v.refs if isinstance(v, Unknown) else ())
+                    s = self.text(c)
                 out.append(s)
             elif c.type in ("quoted_template_start", "quoted_template_end"):
                 continue
             else:  # template directives (%{ if }): not evaluated
                 return self.unknown(node)
+        if unknown:
+            return Unknown(" ".join(self.text(node).split())[:200], refs, partial="".join(out))
         return "".join(out)
 
     def heredoc(self, node):
@@ -402,17 +410,24 @@ class Evaluator:
         if "${" in raw or "%{" in raw:
             parts = [c for c in node.named_children if c.type == "template_interpolation"]
             values = []
+            unknown_refs, unknown = [], False
             for p in parts:
                 e = next((x for x in p.named_children if x.type == "expression"), None)
-                s = _str(self.expr(e)) if e is not None else None
-                if s is None:
-                    return self.unknown(node)
+                v = self.expr(e) if e is not None else None
+                s = _str(v)
+                if s is None:  # unknown: kept as written in the partial text
+                    unknown = True
+                    unknown_refs.extend(v.refs if isinstance(v, Unknown) else ())
+                    s = self.text(p)
                 values.append(s)
             it = iter(values)
             try:
-                return re.sub(r"\$\{[^}]*\}", lambda m: next(it), raw)
+                text = re.sub(r"\$\{[^}]*\}", lambda m: next(it), raw)
             except StopIteration:
                 return self.unknown(node)
+            if unknown:
+                return Unknown(" ".join(self.text(node).split())[:200], unknown_refs, partial=text)
+            return text
         return raw
 
 
@@ -439,6 +454,16 @@ def _merge(*maps):
     return out
 
 
+def _refs(v):
+    if isinstance(v, Unknown):
+        return list(v.refs)
+    if isinstance(v, dict):
+        return [r for x in v.values() for r in _refs(x)]
+    if isinstance(v, list):
+        return [r for x in v for r in _refs(x)]
+    return []
+
+
 def _flatten(xs):
     out = []
     for x in xs:
@@ -462,5 +487,6 @@ FUNCTIONS = {
     "tobool": lambda x: x if isinstance(x, bool) else {"true": True, "false": False}[x],
     "min": min, "max": max, "abs": abs, "startswith": lambda s, p: s.startswith(p), "endswith": lambda s, p: s.endswith(p),
     "jsonencode": lambda v: json.dumps(v, separators=(",", ":")), "jsondecode": json.loads,
+    "yamlencode": lambda v: json.dumps(v),  # JSON is YAML: the structure matters, not the style
     "zipmap": lambda ks, vs: dict(zip(ks, vs)), "sensitive": lambda v: v, "nonsensitive": lambda v: v, "range": lambda *a: list(range(*[int(x) for x in a])),
 }
