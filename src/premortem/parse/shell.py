@@ -18,7 +18,6 @@ import functools
 import re
 import shlex
 
-import bashlex
 
 _EXPR = re.compile(r"\$\{\{.*?\}\}")
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
@@ -98,6 +97,8 @@ class _Walker:
 
 def _bashlex(masked: str) -> list:
     w = _Walker()
+    import bashlex  # imported on first use: it builds its LR tables at import (~0.1 s)
+
     for tree in bashlex.parse(masked):
         w.walk(tree)
     w.found.sort(key=lambda f: f[0][0])
