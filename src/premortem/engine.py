@@ -34,6 +34,7 @@ class ScanOptions:
     select: list = field(default_factory=list)  # only these rule IDs
     ignore: list = field(default_factory=list)  # never these rule IDs
     today: _dt.date | None = None
+    history: bool = False  # also run the secret rules over every commit of the git repository (history.py)
 
 
 @dataclass
@@ -94,8 +95,10 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
             out.consumed.add(unit.path)
             out.suppressions = comment_suppressions(text, unit.rel)
             texts.append((unit.rel, text))
-            if unit.kind == "text":
-                pass
+            if unit.kind == "text":  # Markdown postmortems get a structured kind beside their TextFile
+                from .parse.markdown import parse_postmortem
+
+                out.resources, out.errors = parse_postmortem(text, unit.rel)
             elif unit.kind == "dockerfile":
                 from .parse.dockerfile import parse_dockerfile
 
@@ -113,10 +116,20 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
                 from .parse.tfstate import parse_state
 
                 out.resources, out.errors = parse_state(text, unit.rel)
-            elif unit.kind == "json":  # a Terraform plan by content, else Kubernetes objects
+            elif unit.kind in ("python", "javascript"):  # application code, summarized
+                from .parse.appcode import parse_code
+
+                out.resources, out.errors = parse_code(unit.kind, text, unit.rel)
+            elif unit.kind == "package":  # manifests and lockfiles
+                from .parse.packages import parse_package
+
+                out.resources, out.errors = parse_package(text, unit.rel)
+            elif unit.kind == "json":  # a Grafana dashboard or a Terraform plan by content, else Kubernetes objects
+                from .parse import grafana
                 from .parse.tfplan import parse_json
 
-                out.resources, out.errors = parse_json(text, unit.rel)
+                dash = grafana.parse_dashboard_file(text, unit.rel) if grafana.looks_like_dashboard(text) else None
+                out.resources, out.errors = dash if dash is not None else parse_json(text, unit.rel)
             else:
                 from .parse.kubernetes import parse_manifest
 
@@ -149,6 +162,14 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
                         continue
                     out.suppressions.extend(comment_suppressions(text, disc.rel_of(path, root)))
                     texts.append((disc.rel_of(path, root), text))
+        from .parse import alertmanager, prometheus  # PromQL and embedded Alertmanager files that do not parse
+
+        out.errors.extend(prometheus.expr_errors(out.resources) + alertmanager.config_errors(out.resources))
+        from .parse.grafana import embedded_dashboards  # dashboards in ConfigMaps and grafana-operator CRs
+
+        dashboards, errors = embedded_dashboards(out.resources, dict(texts))
+        out.resources.extend(dashboards)
+        out.errors.extend(errors)
     except Exception as exc:  # a parser bug must not end the scan: report it against the unit
         out.errors.append(ScanError(unit.rel, 0, f"internal error while reading ({type(exc).__name__}: {exc})"))
     if not out.skip:
@@ -249,6 +270,13 @@ class Judge:
         self.project = project
         self.root = root
         self._lines: dict = {}
+        self._by_kind: dict = {}  # (format, kind) -> the rules that apply, in rule order
+
+    def rules_for(self, r: Resource) -> list:
+        key = (r.format, r.kind)
+        if key not in self._by_kind:
+            self._by_kind[key] = [rule for rule in self.rules if rule.applies(r)]
+        return self._by_kind[key]
 
     def _snippet(self, file: str, line: int) -> str:
         if file not in self._lines:
@@ -273,9 +301,7 @@ class Judge:
         if not evidence and r.origin.environment:  # an environment the parser found (Terraform)
             name, how = r.origin.environment
             evidence = how if self.config.production_evidence(name, []) else ""
-        for rule in self.rules:
-            if not rule.applies(r):
-                continue
+        for rule in self.rules_for(r):
             if rule.production_only and not evidence:
                 continue
             rc = self.config.rule(rule.id)
@@ -342,7 +368,7 @@ _STATE: dict = {}
 MAX_SNIPPET = 300
 IN_PROCESS_KINDS = ("helm", "kustomize")
 PIPELINE_KINDS = ("github", "gitlab", "jenkins", "script", "make")
-FILE_KINDS = ("yaml", "json", "dockerfile", "repofile", "tfstate", "text") + PIPELINE_KINDS
+FILE_KINDS = ("yaml", "json", "dockerfile", "repofile", "tfstate", "text", "python", "javascript", "package") + PIPELINE_KINDS
 
 
 def _init_worker(state: dict) -> None:
@@ -523,6 +549,15 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
                 result.errors.extend(e)
 
     findings = _dedupe(findings)
+    past: list = []
+    if options.history:  # secrets in every commit; working-tree findings of the same secret get the commit
+        from .history import scan_history
+
+        past, errs = scan_history(root, config, rules, findings, today)
+        result.errors.extend(errs)
+    from .rules.secrets.pm401_hardcoded_secret import superseded
+
+    findings = superseded(findings) + past  # one literal, one finding: PM402/PM6xx before the generic PM401
     # suppressions
     baseline = set()
     if options.baseline:
