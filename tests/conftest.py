@@ -14,6 +14,12 @@ SHARED = ROOT.parent / "shared"
 def run_scan(path, select=None, config=None, **kw):
     path = str(path)
     root = path if os.path.isdir(path) else os.path.dirname(path)
+    own = os.path.join(root, ".premortem.yaml")
+    if config is None and os.path.isfile(own):  # the scanned directory's config, as the CLI finds it
+        from premortem.config import load_config
+        from premortem.rules.registry import load_rules
+
+        config = load_config(own, load_rules())
     return scan([path], root, config or Config(), ScanOptions(select=list(select or []), **kw))
 
 

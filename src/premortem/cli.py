@@ -1,4 +1,4 @@
-"""Command line: scan, plan, rules, explain, version.
+"""Command line: scan, plan, sbom, rules, explain, version.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 the scan was incomplete
 (errors) or the call was wrong. 2 wins over 1.
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ignore", action="append", default=[], metavar="ID", help="never run these rules")
     s.add_argument("--max-file-size", type=float, metavar="MB", help="skip (and report) files larger than this")
     s.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    s.add_argument("--history", action="store_true",
+                   help="also scan every commit of the git repository for secrets (PM401); exit 2 outside a git repo")
 
     pl = sub.add_parser("plan", help="review Terraform plans (terraform show -json plan.out > plan.json)")
     pl.add_argument("plans", nargs="+", metavar="PLAN.json", help="plan JSON files")
@@ -62,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="print a rule's documentation")
     e.add_argument("rule_id")
+
+    sb = sub.add_parser("sbom", help="write a CycloneDX SBOM (JSON) of the packages and base images declared")
+    sb.add_argument("path", nargs="?", default=".", help="file or directory (default: .)")
+    sb.add_argument("-o", "--output", help="write the SBOM to FILE instead of stdout")
+    sb.add_argument("--spec-version", choices=["1.5", "1.6"], default="1.6", help="CycloneDX version (default: 1.6)")
+    sb.add_argument("-c", "--config", help="config file (default: .premortem.yaml from the root upward)")
 
     sub.add_parser("version", help="print the version")
     return p
@@ -85,6 +93,8 @@ def main(argv: list | None = None) -> int:
             return cmd_rules(args)
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "sbom":
+            return cmd_sbom(args)
         if args.command == "version":
             print(f"premortem {__version__}")
             return EXIT_OK
@@ -132,8 +142,16 @@ def cmd_scan(args) -> int:
     if args.baseline and not os.path.isfile(args.baseline):
         print(f"premortem: error: baseline file {args.baseline} not found", file=sys.stderr)
         return EXIT_INCOMPLETE
+    if args.history:  # fail before scanning: a history gate outside a repository would pass on nothing
+        from .history import HistoryError, repository
+
+        try:
+            repository(root)
+        except HistoryError as exc:
+            print(f"premortem: error: {exc}", file=sys.stderr)
+            return EXIT_INCOMPLETE
     opts = ScanOptions(jobs=args.jobs, helm_values=args.helm_values, baseline=args.baseline or "",
-                       select=args.select, ignore=args.ignore)
+                       select=args.select, ignore=args.ignore, history=args.history)
     try:
         result = scan(args.paths, root, config, opts)
     except (ValueError, json.JSONDecodeError) as exc:  # an unreadable baseline
@@ -278,3 +296,37 @@ def cmd_explain(args) -> int:
         return EXIT_INCOMPLETE
     print(rule_markdown(rule))
     return EXIT_OK
+
+
+def cmd_sbom(args) -> int:
+    """A CycloneDX SBOM of what the path declares (lockfiles, manifests, Dockerfile base images).
+    Exit 0 when every file was read; 2 for a bad path or config, or when a file could not be parsed
+    (the SBOM is still written, without that file, and the errors go to stderr)."""
+    from .config import ConfigError, find_config, load_config
+    from .rules.registry import load_rules
+    from .sbom import build, render
+
+    if not os.path.exists(args.path):
+        return _fail(f"{args.path}: no such file or directory")
+    root = _scan_root([args.path])
+    if args.config and not os.path.isfile(args.config):
+        return _fail(f"config file {args.config} not found")
+    try:
+        config = load_config(args.config or find_config(root), load_rules())
+    except ConfigError as exc:
+        return _fail(str(exc))
+    bom, errors = build([args.path], root, config)
+    text = render(bom, args.spec_version)
+    try:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            sys.stdout.write(text)
+    except OSError as exc:
+        return _fail(f"cannot write SBOM to {args.output}: {exc.strerror or exc}")
+    for e in errors:
+        print(f"premortem: {e}", file=sys.stderr)
+    if args.output:
+        print(f"premortem: wrote {len(bom.components)} components to {args.output}", file=sys.stderr)
+    return EXIT_INCOMPLETE if errors else EXIT_OK

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 import pathspec
 
 from .model import ScanError
+from .parse.packages import is_package_file
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv",
              "__pycache__", ".terraform", ".terragrunt-cache", ".tox", ".mypy_cache", ".pytest_cache", "bower_components"}
 YAML_EXT = (".yaml", ".yml")
 JSON_EXT = (".json",)
+CODE_EXT = (".py", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BINARY_SNIFF = 8192
 
@@ -39,10 +41,25 @@ class Discovery:
     not_scanned: list = field(default_factory=list)  # (rel, why) of other files skipped on purpose
 
 
+# `Dockerfile.<ext>` that is something else: code or docs about Dockerfiles, a template not yet
+# rendered, BuildKit's per-Dockerfile ignore file, an editor's backup
+NOT_DOCKERFILE_EXT = {"py", "go", "js", "mjs", "cjs", "ts", "rb", "java", "kt", "rs", "c", "h", "cc", "cpp", "cs", "php",
+                      "pl", "lua", "groovy", "scala", "swift", "sh", "bash", "ps1", "bat", "md", "rst", "txt", "adoc",
+                      "html", "json", "yaml", "yml", "toml", "xml", "ini", "cfg", "lock", "sum", "mod", "j2", "jinja",
+                      "jinja2", "tpl", "tmpl", "template", "gotmpl", "erb", "mustache", "hbs", "in", "dockerignore",
+                      "bak", "orig", "swp", "log", "diff", "patch", "snap"}
+
+
 def is_dockerfile(name: str) -> bool:
+    """`Dockerfile`, `Dockerfile.prod`, `Dockerfile-alpine`, `api.dockerfile`, `Containerfile`..."""
     low = name.lower()
-    return (low == "dockerfile" or low.startswith("dockerfile.") or low.endswith(".dockerfile")
-            or low == "containerfile" or low.startswith("containerfile."))
+    for stem in ("dockerfile", "containerfile"):
+        if low == stem or low.endswith("." + stem):
+            return True
+        if low.startswith(stem) and low[len(stem)] in "._-":
+            rest = low[len(stem) + 1:]
+            return not ("." in low[len(stem):] and low.rsplit(".", 1)[1] in NOT_DOCKERFILE_EXT) and bool(rest)
+    return False
 
 
 def _gitignore_spec(directory: str) -> pathspec.GitIgnoreSpec | None:
@@ -91,6 +108,10 @@ def classify(name: str, rel: str = "") -> str | None:
         return pipeline
     if low in REPO_FILES and (not low.startswith("settings.") or rel.endswith(".github/" + name) or rel == ".github/" + name):
         return "repofile"
+    if is_package_file(name, rel):  # manifests and lockfiles: parse/packages.py
+        return "package"
+    if low.endswith(CODE_EXT) and not low.endswith((".min.js", ".d.ts", ".d.mts", ".d.cts")):
+        return "python" if low.endswith(".py") else "javascript"  # application code: parse/appcode.py
     if low.endswith(YAML_EXT):
         return "yaml"
     if low.endswith((".tfstate", ".tfstate.backup")):

@@ -86,7 +86,7 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
             try:
                 text = disc.read_text(unit.path)
             except ValueError as exc:
-                if unit.kind != "text":  # a binary .png is not text; a binary .yaml is an error
+                if unit.kind not in ("text", "javascript"):  # a .png or an MPEG-TS .ts is not text; a binary .yaml is an error
                     out.errors.append(ScanError(unit.rel, 0, str(exc)))
                 return out
             except OSError as exc:
@@ -555,9 +555,10 @@ def _scan(paths: list, root: str, config: Config, options: ScanOptions | None = 
 
         past, errs = scan_history(root, config, rules, findings, today)
         result.errors.extend(errs)
-    from .rules.secrets.pm401_hardcoded_secret import superseded
+    from .rules.secrets.pm401_hardcoded_secret import redact_errors, superseded
 
     findings = superseded(findings) + past  # one literal, one finding: PM402/PM6xx before the generic PM401
+    redact_errors(result.errors, root)  # a parser quoting the line it failed on must not print a secret
     # suppressions
     baseline = set()
     if options.baseline:

@@ -125,7 +125,15 @@ def facts_of(r: Resource) -> dict:
         target = r.get(("spec", "scaleTargetRef"))
         f["target"] = target if isinstance(target, dict) else {}
         f["max"] = r.get(("spec", "maxReplicaCount"))
+    if r.kind in MONITORING_KINDS:  # alert/recording rules, Alertmanager routing, scrape configs (2.x, 10.x, R7, R8, R12)
+        from .rules.observability._promql import index_facts
+
+        f.update(index_facts(r))
     return f
+
+
+MONITORING_KINDS = ("PrometheusRule", "VMRule", "PrometheusRuleFile", "AlertmanagerConfigFile", "AlertmanagerConfig",
+                    "Secret", "ConfigMap", "ServiceMonitor", "PodMonitor")
 
 
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount")
@@ -168,6 +176,7 @@ class Project:
         self._by_kind: dict = {}  # kind -> [Entry]
         self._by_kind_ns: dict = {}  # (kind, namespace) -> [Entry]
         self._workloads_ns: dict = {}  # namespace -> [workload Entry]
+        self.files: set = set()  # every file read as text (runbook links to repository files, 10.1)
 
     def _insert(self, e: Entry) -> None:
         self.entries.append(e)
@@ -177,7 +186,8 @@ class Project:
             self._workloads_ns.setdefault(e.namespace or "", []).append(e)
 
     def add(self, r: Resource) -> None:
-        if r.format == "text":  # a file's raw text is judged where it is read, never asked about
+        if r.format == "text":  # a file's raw text is judged where it is read; the index keeps only its name
+            self.files.add(r.file)
             return
         self._insert(Entry(r.format, r.kind, r.name, r.namespace, r.file, r.line,
                            r.labels if r.format == "kubernetes" else {}, facts_of(r)))
@@ -185,6 +195,7 @@ class Project:
     def merge(self, other: "Project") -> None:
         for e in other.entries:
             self._insert(e)
+        self.files |= other.files
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -1,7 +1,8 @@
 """Kubernetes manifests (YAML or JSON, multi-document, `kind: List`) into Resources with positions.
 
 Documents that are not Kubernetes objects (no apiVersion/kind) are ignored quietly: a repository
-holds plenty of YAML that is not ours to judge here.
+holds plenty of YAML that is not ours to judge here. Two shapes are the exception: Prometheus rule
+files and `alertmanager.yml` (parse/prometheus.py, parse/alertmanager.py).
 """
 from __future__ import annotations
 
@@ -53,7 +54,13 @@ def parse_manifest(text: str, file: str, origin: Origin | None = None) -> tuple[
     errors = []
     if err is not None:
         errors.append(ScanError(file, err.line, str(err), err.column))
-    return resources_from_docs(docs, file, origin), errors
+    out = resources_from_docs(docs, file, origin)
+    for i, doc in enumerate(docs):  # not Kubernetes: a Prometheus rule file or an alertmanager.yml, by shape
+        if isinstance(doc.data, dict) and not is_k8s_object(doc.data) and ("groups" in doc.data or "route" in doc.data):
+            from . import alertmanager, prometheus
+
+            out.extend(prometheus.from_plain_doc(doc, file, origin, i) + alertmanager.from_plain_doc(doc, file, origin, i))
+    return out, errors
 
 
 __all__ = ["Doc", "is_k8s_object", "parse_manifest", "resources_from_docs", "resource_from"]

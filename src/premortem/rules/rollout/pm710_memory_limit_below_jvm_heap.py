@@ -1,4 +1,6 @@
 """PM710: a container's memory limit does not hold the JVM heap it is told to use."""
+import os
+
 from ...jvm import container_launch, dockerfile_launch, settings_from
 from ...k8s.quantity import MI, format_bytes, is_milli_memory, memory_bytes
 from ...k8s.workloads import containers
@@ -6,12 +8,27 @@ from ...model import Severity, Source
 from ..registry import Hit, rule
 
 
+def _mapping(image: str, images: dict) -> dict:
+    """`images:` of .premortem.yaml for this image: a key may be the full reference, the repository
+    or its last part (`payment-api`); a path may start with `./` or end with `/`."""
+    repo = image.split("@")[0]
+    if ":" in repo.rsplit("/", 1)[-1]:
+        repo = repo.rsplit(":", 1)[0]
+    out = {}
+    for name, path in (images or {}).items():
+        if name in (image, repo, repo.rsplit("/", 1)[-1]):
+            path = str(path).strip()
+            out[repo] = path.removeprefix("./").rstrip("/")
+    return out
+
+
 def _image_launch(ctx, image: str):
-    """(env, entrypoint, cmd) of the final Dockerfile stage that builds `image`, when it is in the repo."""
-    stages = ctx.project.dockerfiles_for_image(image, ctx.config.images) if image else []
+    """(env, entrypoint, cmd) of the final Dockerfile stage that builds `image`, when it is in the repo;
+    of several Dockerfiles in one directory, the plain `Dockerfile` (not `Dockerfile.dev`)."""
+    stages = ctx.project.dockerfiles_for_image(image, _mapping(image, ctx.config.images)) if image else []
     if not stages:
         return None
-    st = stages[0]
+    st = min(stages, key=lambda s: (os.path.basename(s.file).lower() not in ("dockerfile", "containerfile"), s.file))
     lines = st.facts.get("lines") or {}
     return dockerfile_launch(st.facts.get("env"), st.facts.get("entrypoint"), st.facts.get("cmd"),
                              lambda p: Source(st.file, lines.get(".".join(p), st.line), 1))
