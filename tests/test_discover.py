@@ -279,3 +279,9 @@ def test_units_are_in_a_stable_order(tmp_path):
     first = [u.rel for u in discover([str(tmp_path)], str(tmp_path)).units]
     assert first == [u.rel for u in discover([str(tmp_path)], str(tmp_path)).units]
     assert first == sorted(first) and len(first) == 12
+
+
+def test_an_invalid_gitignore_pattern_is_dropped_like_git_does(tmp_path):
+    tree(tmp_path, {".gitignore": "!\n*.log.yaml\n", "a.yaml": DEPLOY, "b.log.yaml": DEPLOY})
+    got, d = units(tmp_path)
+    assert ("yaml", "a.yaml") in got and ("yaml", "b.log.yaml") not in got and not d.errors

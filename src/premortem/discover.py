@@ -69,7 +69,17 @@ def _gitignore_spec(directory: str) -> pathspec.GitIgnoreSpec | None:
             lines = fh.read().splitlines()
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # a pattern git itself ignores (a lone `!`): drop it, as git does, keep the rest
+        good = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+                good.append(line)
+            except Exception:
+                continue
+        return pathspec.GitIgnoreSpec.from_lines(good)
 
 
 # Repository governance files, read by parse/repo.py (CODEOWNERS, branch protection as code,
