@@ -383,10 +383,23 @@ _LOCAL_HOSTS = re.compile(r"(?i)^(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::
                           r"[\w.-]*\.(?:example|test|invalid|local|localhost)|example\.(?:com|org|net))(?::\d+)?$")
 
 
+def _url_creds(text: str):
+    """URL_CRED matches, searched from each `://` (a literal the regex engine finds fast) rather than
+    at every offset: the scheme is at most 21 characters before it."""
+    pos = text.find("://")
+    while pos >= 0:
+        start = max(0, pos - 21)
+        nl = max(text.rfind("\n", start, pos), text.rfind(" ", start, pos))
+        m = URL_CRED.search(text, max(start, nl + 1), text.find("\n", pos) if text.find("\n", pos) >= 0 else len(text))
+        if m is not None and m.start() <= pos:
+            yield m
+        pos = text.find("://", pos + 3)
+
+
 def _urls(text: str):
     if "://" not in text or "@" not in text:
         return
-    for m in URL_CRED.finditer(text):
+    for m in _url_creds(text):
         pw, user, host = m.group("s"), m.group("user"), m.group("host")
         if placeholder(pw) or pw == user or user.startswith("$") or _LOCAL_HOSTS.match(host) or len(pw) < 4:
             continue
@@ -421,9 +434,19 @@ def secretish_lines(text: str) -> list:
 def _assignments(text: str, name: str, min_length: int, min_entropy: float):
     code = name.endswith(CODE_EXT)
     lines = [(a, b) for a, b in secretish_lines(text) if b - a <= 1000]  # ASSIGN runs only there
-    matches = [m for a, b in lines for rx in (ASSIGN, XML_ELEMENT) for m in rx.finditer(text, a, b)]
-    if "value" in text:
-        matches.extend(NAME_VALUE.finditer(text))
+    rxs = (ASSIGN, XML_ELEMENT) if "</" in text else (ASSIGN,)
+    matches = [m for a, b in lines for rx in rxs for m in rx.finditer(text, a, b)]
+    if "value" in text:  # `name: X` + `value: Y`: the name line is secret-ish; the value follows within a few lines
+        seen = set()
+        for a, b in lines:
+            end = b
+            for _ in range(4):
+                nxt = text.find("\n", end + 1)
+                end = len(text) if nxt < 0 else nxt
+            for m in NAME_VALUE.finditer(text, a, end):
+                if m.start() not in seen and m.start("key") < b:
+                    seen.add(m.start())
+                    matches.append(m)
     for m in matches:
         key = m.group("key").lstrip("-")
         if not _SECRETISH.search(key) or not secret_name(key):
