@@ -172,3 +172,11 @@ def test_pm404_message_and_position():
 ])
 def test_env_dumps(path, code, lines):
     assert [d.line for d in env_dumps(code, path)] == lines
+
+
+def test_pm403_spring_profile_keys_that_are_null_or_scalars(tmp_path):
+    from .conftest import run_scan
+
+    (tmp_path / "application.yml").write_text("spring:\n  config:\n    activate:\ndebug: true\n---\nspring: x\n")
+    result = run_scan(tmp_path, select=["PM403"])
+    assert not result.errors

@@ -74,8 +74,10 @@ def _settings(text: str, kind: str, path: str):
         if not isinstance(doc.data, dict):
             continue
         if kind == "spring":
-            profile = str(doc.data.get("spring", {}).get("config", {}).get("activate", {}).get("on-profile", "")
-                          if isinstance(doc.data.get("spring"), dict) else "")
+            node = doc.data
+            for key in ("spring", "config", "activate"):  # any level may be missing, null or a scalar
+                node = node.get(key) if isinstance(node, dict) else None
+            profile = str(node.get("on-profile") or "") if isinstance(node, dict) else ""
             if profile and not deployed(profile):
                 continue
             groups.append(("", [(k, v, doc.positions.get(p) or doc.key_positions.get(p, (doc.line, 1)))
