@@ -122,8 +122,12 @@ def check(resource, ctx):
     if plain:
         names = [f"{p['name']}@{p['version']}" for p in plain]
         hashed = all(p["integrity"] or p["hashes"] for p in plain)
-        origin = urlsplit(plain[0]["resolved"].removeprefix("git+"))
+        try:
+            origin = urlsplit(plain[0]["resolved"].removeprefix("git+"))
+            where = f"{origin.scheme}://{origin.netloc}"
+        except ValueError:  # a malformed URL (`http://[bad`) is still plain HTTP
+            where = plain[0]["resolved"].split("/", 3)[2] if plain[0]["resolved"].count("/") >= 2 else "?"
         yield Hit(path=("packages", plain[0]["id"]), severity=Severity.MEDIUM if hashed else None,
                   message=f"{len(plain)} lockfile entries resolve over plain HTTP ({short(names)}, from "
-                          f"{origin.scheme}://{origin.netloc}): "
+                          f"{where}): "
                           + (_HASHED if hashed else "the packages can be swapped in transit") + " (catalog 8.1)")
