@@ -86,7 +86,7 @@ def test_tfvars_variants_set_values_and_environment(tmp_path):
     dbs = [r for r in res if r.name == "aws_db_instance.main"]
     assert [(r.data["values"]["identifier"], r.origin.environment) for r in dbs] == [
         ("payments-staging", ("staging", 'var.env = "staging"')),
-        ("payments-prod", ("prod", "var-file envs-prod.tfvars"))]
+        ("payments-prod", ("production", "var-file envs-prod.tfvars"))]
     assert dbs[1].data["values"]["publicly_accessible"] is False
     assert dbs[1].data["values"]["password"] == "from-auto"
     # the related location of a value that came through a variable: the tfvars line
@@ -155,7 +155,7 @@ def test_tfvars_files_are_resources_and_directories_name_the_environment(tmp_pat
     assert (tfvars.kind, tfvars.data["values"], tfvars.locate(("values", "unused_token")).line) == \
         ("tfvars", {"unused_token": "ghp_abc"}, 1)
     db = by["module.db.aws_db_instance.this"]
-    assert db.file == "modules/db/main.tf" and db.origin.environment == ("prod", "directory envs/prod")
+    assert db.file == "modules/db/main.tf" and db.origin.environment == ("production", "directory envs/prod")
 
 
 def test_sensitive_is_the_identity():

@@ -1,8 +1,8 @@
-"""Environment names in paths and values (rules/infrastructure/_tfenv.py): PM603 and the Terraform rules
+"""Environment names in paths and values (premortem/environments.py): PM603 and the Terraform rules
 ask "which environment is this?" through it."""
 import pytest
 
-from premortem.rules.infrastructure._tfenv import environment_of, find, is_production, segments
+from premortem.environments import environment_of, find, is_production, segments
 
 
 @pytest.mark.parametrize("text, env, word", [

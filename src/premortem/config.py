@@ -8,13 +8,14 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .environments import PRODUCTION_WORDS
 from .model import Severity
 from .parse.yamldoc import load_all
 
 CONFIG_NAMES = (".premortem.yaml", ".premortem.yml")
 DEFAULT_PROD_NAMESPACES = ["production", "prod", "prd", "live", "*-prod", "*-production", "prod-*",
                            "production-*", "*-prd", "*-live"]
-PROD_WORDS = {"prod", "production", "prd", "live"}
+PROD_WORDS = PRODUCTION_WORDS  # prod, production, prd, live
 
 SCHEMA = {
     "fail_on": str,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 
+from ..environments import environment_of
 from ..model import Origin, Resource, ScanError, Source
 from .hcl import Block, parse_hcl, parse_hcl_json
 from .hcl_eval import Scope, Unknown, evaluate, known
@@ -28,9 +29,6 @@ MAX_MODULE_DEPTH = 8
 MAX_INSTANCES = 32
 ENV_VARIABLES = ("environment", "env", "stage", "environment_name", "env_name", "workspace", "tier")
 _VAR_REF = re.compile(r"\bvar\.([A-Za-z_][\w-]*)")
-_WORDS = re.compile(r"[/\\_.\-=:]")
-ENV_WORDS = {"prod", "production", "prd", "live", "staging", "stage", "stg", "dev", "development", "test",
-             "qa", "uat", "sandbox", "preprod"}
 
 
 def is_tf(name: str) -> bool:
@@ -119,13 +117,6 @@ def _tfvars_values(files: _Files, path: str) -> dict:
     return out
 
 
-def _env_from_words(text: str) -> str:
-    for w in _WORDS.split(str(text).lower()):
-        if w in ENV_WORDS:
-            return w
-    return ""
-
-
 class Loader:
     def __init__(self, root: str, read, workspace: str | None = None, own_dir: str = ""):
         self.files = _Files(root, read, own_dir)
@@ -174,7 +165,7 @@ class Loader:
             if attr.expr is not None:
                 positions[("values", name)] = (attr.expr.start_point[0] + 1, attr.expr.start_point[1] + 1)
         positions[()] = (1, 1)
-        w = _env_from_words(os.path.basename(rel).split(".")[0])
+        w = environment_of(os.path.basename(rel).split(".")[0])
         origin = Origin("terraform", unit=os.path.dirname(rel), detail=rel,
                         environment=(w, f"var-file {rel}") if w else ())
         self.resources.append(Resource(format="terraform", kind="tfvars", name=rel, namespace="",
@@ -220,7 +211,7 @@ class Loader:
 
     def _environment(self, mod: _Module, scope: Scope, var_file: str) -> tuple:
         if var_file:
-            w = _env_from_words(os.path.basename(var_file).split(".")[0])
+            w = environment_of(os.path.basename(var_file).split(".")[0])
             if w:
                 return (w, f"var-file {var_file}")
         for name in ENV_VARIABLES:
@@ -233,13 +224,13 @@ class Loader:
                     for key in ("key", "prefix", "workspace_key_prefix", "bucket"):
                         if key in inner.attrs:
                             v = evaluate(inner.attrs[key], scope)
-                            w = _env_from_words(v) if isinstance(v, str) else ""
+                            w = environment_of(v) if isinstance(v, str) else ""
                             if w:
                                 return (w, f"backend {key} \"{v}\"")
         if self.workspace:
             return (self.workspace, f"workspace '{self.workspace}'")
         rel_dir = os.path.relpath(mod.dir, self.root).replace(os.sep, "/")
-        w = _env_from_words(rel_dir) if rel_dir != "." else ""
+        w = environment_of(rel_dir) if rel_dir != "." else ""
         if w:  # envs/prod/: also the environment of the local modules it calls (their files live elsewhere)
             return (w, f"directory {rel_dir}")
         return ()

@@ -10,7 +10,7 @@ import functools
 import os
 import re
 
-from ...config import PROD_WORDS
+from ...environments import NON_PRODUCTION_WORDS, PRODUCTION_WORDS as PROD_WORDS
 
 PROD_BRANCHES = {"main", "master", "production", "prod", "release", "$CI_DEFAULT_BRANCH"}
 TERRAFORM = {"terraform", "tofu", "terragrunt"}
@@ -109,8 +109,8 @@ def deploy_action(argv: list) -> str:
 # deploy_target() weighs the evidence from the most specific (the command's own flags) to the least (the branch), so a job on
 # `main` that says `-n staging` deploys to staging, and `pre-prod` is not production.
 
-NONPROD_WORDS = {"staging", "stage", "stg", "dev", "develop", "development", "test", "testing", "qa", "uat",
-                 "sandbox", "preview", "review", "nonprod", "preprod", "demo", "int", "integration", "sit", "ephemeral"}
+# environments.py's non-production words, and those a CI target name uses too (review apps, previews)
+NONPROD_WORDS = NON_PRODUCTION_WORDS | {"preview", "review", "nonprod", "demo", "int", "integration", "sit", "ephemeral"}
 # in a job, stage, workflow or file name these say what CI does ("build, test and deploy"), not where
 _ACTIVITY_WORDS = {"test", "testing", "int", "integration"}
 # flags naming where a command acts (kubeconfig, cloud cluster/project/profile, environment)

@@ -11,7 +11,7 @@ import json
 
 from ...model import Severity
 from ..secrets.pm402_secret_literal_in_env import secret_in
-from . import _tfenv
+from ... import environments
 
 # Data stores: destroying or replacing one loses data (the new one starts empty).
 STATEFUL_TYPES = [
@@ -199,7 +199,7 @@ def environment(data: dict) -> tuple:
     """(environment, evidence) of a plan, from its variables (`environment = "prod"`), else ('', '')."""
     env = data.get("environment")
     if isinstance(env, (list, tuple)) and len(env) == 2:
-        return _tfenv.environment_of(env[0]) or str(env[0]), str(env[1])
+        return environments.environment_of(env[0]) or str(env[0]), str(env[1])
     return "", ""
 
 
@@ -208,7 +208,7 @@ def production(data: dict, ctx) -> tuple:
     if ctx.production:
         return ctx.production, False
     env, evidence = environment(data)
-    if env == _tfenv.PRODUCTION:
+    if env == environments.PRODUCTION:
         return evidence, False
     return "", bool(env)
 

@@ -5,7 +5,7 @@ import shlex
 from ...model import Severity
 from ..delivery._deploys import TERRAFORM, commands, subcommand, tool, words
 from ..registry import Hit, rule
-from . import _tfenv
+from ... import environments
 
 _DIR_FLAGS = ("-chdir", "--chdir", "--terragrunt-working-dir", "--working-dir")
 _STATE = ("backend config", "workspace", "TF_WORKSPACE", "directory")  # what decides which state is used
@@ -66,7 +66,7 @@ def _claims(argv: list, env: dict, cwd: str, env_vars: set) -> list:
       incidents=["6.1"], title="Terraform run points at another environment's backend or workspace",
       formats=("pipeline",), kinds=("PipelineJob",),
       options={"environment_variables": _ENV_VARS,
-               "environments": {k: list(v) for k, v in _tfenv.ENVIRONMENTS.items()}},
+               "environments": {k: list(v) for k, v in environments.ENVIRONMENTS.items()}},
       fix="Derive the backend config, workspace, var file and directory from the job's one environment "
           "(`envs/${ENV}/backend.hcl`), and give each environment its own state bucket and credentials.")
 def check(resource, ctx):
@@ -118,11 +118,11 @@ def check(resource, ctx):
     so a wrong backend file fails to authenticate instead of destroying production.
     """
     data = resource.data
-    envs = ctx.options.get("environments") or _tfenv.ENVIRONMENTS
+    envs = ctx.options.get("environments") or environments.ENVIRONMENTS
     env_vars = {v.lower() for v in ctx.options.get("environment_variables", _ENV_VARS)}
 
     def env_of(value):
-        return _tfenv.environment_of(value, envs)
+        return environments.environment_of(value, envs)
 
     job = []
     if data.get("environment") and env_of(data["environment"]):
@@ -158,15 +158,15 @@ def check(resource, ctx):
             state, clash = pairs[0]
             seen.update([state[:2]] + ([clash[:2]] if clash[3] else []))  # one finding per wrong value
             yield Hit(path=path, message=_message(resource, cmd, state[:3], clash),
-                      severity=None if _tfenv.PRODUCTION in (state[2], clash[2]) else Severity.HIGH)
+                      severity=None if environments.PRODUCTION in (state[2], clash[2]) else Severity.HIGH)
 
 
 def _message(resource, cmd, state, other) -> str:
     (what, value, env), (owhat, ovalue, oenv) = state, other[:3]
-    if env == _tfenv.PRODUCTION:
+    if env == environments.PRODUCTION:
         harm = (f"a {oenv} run reads and writes production's state: its apply destroys or replaces production "
                 f"resources with {oenv} configuration")
-    elif oenv == _tfenv.PRODUCTION:
+    elif oenv == environments.PRODUCTION:
         harm = (f"production's {owhat} is planned against {env}'s state: an apply rewrites or destroys {env} "
                 "as if it were production, and production itself drifts unmanaged")
     else:

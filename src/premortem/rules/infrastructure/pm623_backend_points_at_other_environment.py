@@ -3,12 +3,12 @@ import os
 
 from ...model import Severity, Source
 from ..registry import Hit, rule
-from . import _tfenv
+from ... import environments
 
 # backend attributes that say whose state it is (s3, gcs, azurerm, remote/cloud, consul, pg)
 STATE_KEYS = ("bucket", "key", "prefix", "workspace_key_prefix", "storage_account_name", "container_name",
               "resource_group_name", "path", "schema_name")
-_DIRECTORY_WEAK = {"live": _tfenv.PRODUCTION}  # a `test/` directory is a test of the module, not an environment
+_DIRECTORY_WEAK = {"live": environments.PRODUCTION}  # a `test/` directory is a test of the module, not an environment
 
 
 @rule(id="PM623", name="backend-points-at-other-environment", severity="critical",
@@ -16,7 +16,7 @@ _DIRECTORY_WEAK = {"live": _tfenv.PRODUCTION}  # a `test/` directory is a test o
                       "environment's configuration against another's state destroys and replaces its resources.",
       incidents=["6.1"], title="Terraform backend points at another environment's state",
       formats=("terraform",), kinds=("backend",),
-      options={"environments": {k: list(v) for k, v in _tfenv.ENVIRONMENTS.items()}},
+      options={"environments": {k: list(v) for k, v in environments.ENVIRONMENTS.items()}},
       fix="Give each environment its own root directory (or backend config file) whose bucket and key name that "
           "environment, and credentials that can only reach that environment's state.")
 def check(resource, ctx):
@@ -69,21 +69,21 @@ def check(resource, ctx):
     """
     if resource.data.get("module"):  # Terraform ignores backends of called modules
         return
-    envs = ctx.options.get("environments") or _tfenv.ENVIRONMENTS
+    envs = ctx.options.get("environments") or environments.ENVIRONMENTS
     v = resource.data.get("values") or {}
-    claims = [(("values", k), f"{k} {v[k]!r}", _tfenv.environment_of(v[k], envs)) for k in STATE_KEYS
+    claims = [(("values", k), f"{k} {v[k]!r}", environments.environment_of(v[k], envs)) for k in STATE_KEYS
               if isinstance(v.get(k), str)]
     for i, ws in enumerate(v.get("workspaces") or []):  # cloud / remote backends
         for k in ("name", "prefix"):
             if isinstance(ws, dict) and isinstance(ws.get(k), str):
                 claims.append((("values", "workspaces", i, k), f"workspace {k} {ws[k]!r}",
-                               _tfenv.environment_of(ws[k], envs)))
+                               environments.environment_of(ws[k], envs)))
     claims = [c for c in claims if c[2]]
     if len({c[2] for c in claims}) != 1:
         return
     path, said, state_env = claims[0]
     unit = resource.origin.unit or "."
-    dir_env = _tfenv.environment_of(unit, envs, _DIRECTORY_WEAK)
+    dir_env = environments.environment_of(unit, envs, _DIRECTORY_WEAK)
     if dir_env and dir_env != state_env:
         yield Hit(path=path, identity="directory", severity=_severity(dir_env, state_env),
                   message=f"root module '{unit}' is {dir_env} but its backend {said} is {state_env}'s state: "
@@ -93,7 +93,7 @@ def check(resource, ctx):
     clashes = [(f, e) for f, e in _variants(resource, ctx, envs) if e != state_env]
     if resource.origin.detail in [f for f, _ in clashes]:  # every variant says the same: one finding
         names = ", ".join(f"`-var-file={os.path.basename(f)}` ({e})" for f, e in clashes)
-        worst = next((e for _, e in clashes if e == _tfenv.PRODUCTION), clashes[0][1])
+        worst = next((e for _, e in clashes if e == environments.PRODUCTION), clashes[0][1])
         yield Hit(path=(), identity="variants", severity=_severity(worst, state_env),
                   related=tuple((Source(f, 1, 1), f"var file for {e}") for f, e in clashes),
                   message=f"root module '{unit}' keeps {state_env}'s state (backend {said}) but is planned with "
@@ -107,19 +107,19 @@ def _variants(resource, ctx, envs) -> list:
         how = (e.facts.get("environment") or ("", ""))[1]
         if e.name == resource.name and e.file == resource.file and str(how).startswith("var-file "):
             files.add(how[len("var-file "):])
-    named = [(f, _tfenv.environment_of(os.path.basename(f).split(".")[0], envs)) for f in sorted(files)]
+    named = [(f, environments.environment_of(os.path.basename(f).split(".")[0], envs)) for f in sorted(files)]
     return [(f, e) for f, e in named if e]
 
 
 def _severity(a: str, b: str):
-    return None if _tfenv.PRODUCTION in (a, b) else Severity.HIGH
+    return None if environments.PRODUCTION in (a, b) else Severity.HIGH
 
 
 def _harm(config_env: str, state_env: str) -> str:
-    if state_env == _tfenv.PRODUCTION:
+    if state_env == environments.PRODUCTION:
         return (f"an apply here plans {config_env}'s configuration against production's state and destroys or "
                 "replaces production resources to match it (catalog 6.1)")
-    if config_env == _tfenv.PRODUCTION:
+    if config_env == environments.PRODUCTION:
         return (f"production's configuration is applied to {state_env}'s state: {state_env} is rewritten as "
                 "production and production itself drifts unmanaged")
     return f"{config_env}'s configuration is applied to {state_env}'s state, destroying what {state_env} holds"

@@ -1,4 +1,5 @@
-"""Which deployment environment a name, path or value talks about ("which environment is this").
+"""Which deployment environment a name, path or value talks about ("which environment is this"),
+shared by the Terraform parser (a module's environment), Terraform rules, CI rules and config.
 
 `find("envs/prod/backend.hcl")` -> ("production", "prod"); `environment_of("deploy-staging")` ->
 "staging"; '' when nothing (or more than one environment) is named. Text is cut into segments at
@@ -76,3 +77,9 @@ def environment_of(text: str, environments: dict | None = None, weak: dict | Non
 
 def is_production(text: str) -> bool:
     return environment_of(text) == PRODUCTION
+
+
+# every word that names an environment other than production (CI rules add words of their own)
+NON_PRODUCTION_WORDS = frozenset(w for env, ws in ENVIRONMENTS.items() if env != PRODUCTION for w in ws) | \
+    frozenset(w for w, env in WEAK.items() if env != PRODUCTION)
+PRODUCTION_WORDS = frozenset(ENVIRONMENTS[PRODUCTION]) | frozenset(w for w, env in WEAK.items() if env == PRODUCTION)
