@@ -13,7 +13,8 @@ import json
 import re
 
 from ...parse.hcl_eval import Unknown
-from ..secrets.pm402_secret_literal_in_env import KNOWN, PLACEHOLDERS as _PM402_PLACEHOLDERS
+from ..secrets.pm402_secret_literal_in_env import _KV_PASSWORD, _URL_PASSWORD, KNOWN
+from ..secrets.pm402_secret_literal_in_env import PLACEHOLDERS as _PM402_PLACEHOLDERS
 
 # An attribute (or map key) holds a secret when its name ends with one of these, word by word:
 # `master_password`, `admin_password`, `AWS_SECRET_ACCESS_KEY`, `auth_token`; not `password_length`,
@@ -47,8 +48,6 @@ _PLACEHOLDER = re.compile(r"^(?:your[-_ ]|replace|change[-_ ]?me|insert[-_ ]|tod
 _REFERENCE = re.compile(r"^(?:arn:|alias/|vault:|ref\+|projects/[^/]+/secrets/|sm://|secret://|gcp:secretmanager:"
                         r"|azurekeyvault:|akv:|file:|/|\./|\.\./|~/|@Microsoft\.KeyVault\()"
                         r"|\$\{|\$\(|\{\{|%\{|^<[^>]*>$|^[*xX•.#-]{3,}$", re.I)
-_URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:(?P<pw>[^@\s/]+)@", re.I)
-_KV_PASSWORD = re.compile(r"(?:^|[;\s])(?:password|pwd)\s*=\s*(?P<pw>[^;\s'\"]+)", re.I)
 AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])")
 AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*[A-Z])"
                         r"(?=[A-Za-z0-9/+=]*[0-9/+])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
