@@ -285,3 +285,18 @@ def test_an_invalid_gitignore_pattern_is_dropped_like_git_does(tmp_path):
     tree(tmp_path, {".gitignore": "!\n*.log.yaml\n", "a.yaml": DEPLOY, "b.log.yaml": DEPLOY})
     got, d = units(tmp_path)
     assert ("yaml", "a.yaml") in got and ("yaml", "b.log.yaml") not in got and not d.errors
+
+
+def test_gitignore_files_above_a_scanned_subdirectory_apply_like_git(tmp_path):
+    tree(tmp_path, {".git/HEAD": "ref: refs/heads/main\n", ".gitignore": "sub/generated/\n",
+                    "sub/a.yaml": DEPLOY, "sub/generated/big.yaml": DEPLOY})
+    got, _ = units(tmp_path / "sub", paths=[tmp_path / "sub"])
+    assert got == {("yaml", "a.yaml")}
+    # named explicitly, an ignored directory is still scanned
+    got, _ = units(tmp_path / "sub", paths=[tmp_path / "sub" / "generated"])
+    assert got == {("yaml", "generated/big.yaml")}
+    # outside a git work tree a parent's .gitignore means nothing
+    (tmp_path / ".git" / "HEAD").unlink()
+    (tmp_path / ".git").rmdir()
+    got, _ = units(tmp_path / "sub", paths=[tmp_path / "sub"])
+    assert got == {("yaml", "a.yaml"), ("yaml", "generated/big.yaml")}

@@ -225,7 +225,7 @@ def discover(paths: list, root: str, excludes: list | None = None, max_size: int
     for p in paths:
         ap = os.path.abspath(p)
         if os.path.isdir(ap):
-            walk(ap, [])
+            walk(ap, _ancestor_specs(ap))
         elif os.path.lexists(ap):
             add_file(ap, os.path.basename(ap), explicit=True)
         else:
@@ -273,6 +273,28 @@ def _chart_owns(chart: str, path: str) -> bool:
         return False
     rel = os.path.relpath(path, chart).split(os.sep)
     return len(rel) == 1 or rel[0] in CHART_DIRS
+
+
+def _ancestor_specs(directory: str) -> list:
+    """The .gitignore files above `directory` up to its git work tree's top, as git applies them when
+    a sub-directory is scanned (`premortem scan bench/` skips what the root .gitignore ignores).
+    Outside a git work tree none apply; a directory that they ignore but was named explicitly is
+    scanned with none of them (the user asked for it)."""
+    chain, d = [], os.path.dirname(directory)
+    while True:
+        chain.append(d)
+        if os.path.exists(os.path.join(d, ".git")):
+            break
+        parent = os.path.dirname(d)
+        if parent == d:
+            return []  # not inside a git work tree
+        d = parent
+    specs = [(d, spec) for d in reversed(chain) for spec in [_gitignore_spec(d)] if spec is not None]
+    for base, spec in reversed(specs):
+        decided = spec.check_file(os.path.relpath(directory, base).replace(os.sep, "/") + "/").include
+        if decided is not None:
+            return [] if decided else specs
+    return specs
 
 
 def _ignored(path: str, entry: os.DirEntry, specs: list) -> bool:
