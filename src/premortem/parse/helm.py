@@ -38,6 +38,7 @@ import re
 import tarfile
 from dataclasses import dataclass, field
 
+from .kustomize_transform import CLUSTER_KINDS
 from ..model import Origin, ScanError
 from .helm_map import Links, Template, assign_segment, fmt, get
 from .kubernetes import parse_manifest, resources_from_docs
@@ -480,7 +481,7 @@ def _add_rendered(out: LoadResult, key: str, text: str, top: _Chart, render: _Re
                                                f"(line {err.line} of its output): {err}", 0))
     prev = -1
     for r in resources_from_docs(docs, display, origin):
-        if not r.namespace and namespace:
+        if not r.namespace and namespace and r.kind not in CLUSTER_KINDS:  # helm install -n X: namespaced only
             r.namespace = namespace
         if tpl is not None:
             seg = assign_segment(tpl, r.data, prev, render, node)
