@@ -167,6 +167,14 @@ def test_dockerfiles_are_recognised_by_name(tmp_path, name):
     assert got == {("dockerfile", f"svc/{name}")}
 
 
+@pytest.mark.parametrize("name", ["dockerfile.abi3.so", "Dockerfile.tar.gz", "Dockerfile.md", "dockerfile.py"])
+def test_files_named_like_dockerfiles_that_are_not(tmp_path, name):
+    tree(tmp_path, {f"pkg/{name}": b"\x7fELF\x00\x01" if name.endswith(".so") else "x\n"})
+    got, _ = units(tmp_path)
+    assert ("dockerfile", f"pkg/{name}") not in got
+    assert run_scan(tmp_path).errors == []  # a shared library named after the `dockerfile` package is no error
+
+
 # ---- units: Helm charts and Kustomize directories ---------------------------------------------
 CHART = {
     "Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",

@@ -47,7 +47,10 @@ NOT_DOCKERFILE_EXT = {"py", "go", "js", "mjs", "cjs", "ts", "rb", "java", "kt", 
                       "pl", "lua", "groovy", "scala", "swift", "sh", "bash", "ps1", "bat", "md", "rst", "txt", "adoc",
                       "html", "json", "yaml", "yml", "toml", "xml", "ini", "cfg", "lock", "sum", "mod", "j2", "jinja",
                       "jinja2", "tpl", "tmpl", "template", "gotmpl", "erb", "mustache", "hbs", "in", "dockerignore",
-                      "bak", "orig", "swp", "log", "diff", "patch", "snap"}
+                      "bak", "orig", "swp", "log", "diff", "patch", "snap",
+                      # compiled and binary artifacts (the `dockerfile` package ships dockerfile.abi3.so)
+                      "so", "dll", "dylib", "pyd", "pyc", "o", "a", "exe", "bin", "wasm", "jar", "class", "zip",
+                      "gz", "tgz", "bz2", "xz", "zst", "tar", "png", "jpg", "jpeg", "gif", "svg", "ico", "pdf"}
 
 
 def is_dockerfile(name: str) -> bool:
