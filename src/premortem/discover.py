@@ -330,9 +330,10 @@ def _os_message(exc: OSError) -> str:
 def read_text(path: str) -> str:
     """Read a file as text; raises ValueError with a clear message for binary content."""
     with open(path, "rb") as fh:
-        raw = fh.read()
-    if b"\x00" in raw[:BINARY_SNIFF]:
-        raise ValueError("binary file (contains NUL bytes): not scanned")
+        head = fh.read(BINARY_SNIFF)
+        if b"\x00" in head:  # decided before reading the rest: a 9 MB .so is not read whole
+            raise ValueError("binary file (contains NUL bytes): not scanned")
+        raw = head + fh.read()
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
