@@ -97,7 +97,6 @@ def test_several_plans_and_config_options(here, capsys):
      "premortem: error: broken.json:2: not valid plan JSON: Expecting value"),
     ("tfplan", "PK\x03\x04\x14\x00\x00\x00\x08\x00",
      "premortem: error: tfplan:1: a binary plan file: convert it first with `terraform show -json plan.out > plan.json`"),
-    ("plan.out.txt", json.dumps(TAGS_ONLY), "premortem: error: plan.out.txt: name the plan file *.json"),
 ])
 def test_wrong_input_exits_2_with_a_clear_message(here, capsys, name, content, message):
     if content is not None:
@@ -105,6 +104,12 @@ def test_wrong_input_exits_2_with_a_clear_message(here, capsys, name, content, m
     code, out, err = run(capsys, name)
     assert code == 2 and out == ""
     assert err.startswith(message)
+
+
+def test_a_plan_file_not_named_json_is_read_by_content(here, capsys):
+    (here / "tfplan.out").write_text((here / "plan.json").read_text())
+    code, out, _ = run(capsys, "tfplan.out")
+    assert code == 1 and "14 to destroy" in out and "PM613" in out
 
 
 def test_unknown_rule_and_missing_config_exit_2(here, capsys):

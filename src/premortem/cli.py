@@ -220,8 +220,6 @@ def cmd_plan(args) -> int:
         if errors:
             e = errors[0]
             return _fail(f"{path}:{e.line}: {e.message}")
-        if not absp.endswith(".json"):  # the scan finds plans among .json files by their content
-            return _fail(f"{path}: name the plan file *.json (terraform show -json plan.out > plan.json)")
         plans.append(resources[0])
     registry = load_rules()
     if args.config and not os.path.isfile(args.config):

@@ -97,8 +97,12 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
             texts.append((unit.rel, text))
             if unit.kind == "text":  # Markdown postmortems get a structured kind beside their TextFile
                 from .parse.markdown import parse_postmortem
+                from .parse.tfplan import looks_like_plan, parse_json
 
-                out.resources, out.errors = parse_postmortem(text, unit.rel)
+                if text.lstrip()[:1] == "{" and looks_like_plan(text[:65536]):  # a plan saved as `tfplan`, `plan.out.txt`
+                    out.resources, out.errors = parse_json(text, unit.rel)
+                else:
+                    out.resources, out.errors = parse_postmortem(text, unit.rel)
             elif unit.kind == "dockerfile":
                 from .parse.dockerfile import parse_dockerfile
 
