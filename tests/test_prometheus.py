@@ -295,3 +295,20 @@ def test_type_mutations_of_monitoring_objects_do_not_crash_any_rule(tmp_path):
     result = run_scan(tmp_path, select=MY_RULES)
     crashes = [e.message for e in result.errors if "internal error" in e.message]
     assert crashes == []
+
+
+def test_rule_files_embedded_in_configmaps_are_read_at_their_own_lines(tmp_path):
+    from .conftest import run_scan
+
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: prometheus-server, namespace: monitoring}\ndata:\n"
+        "  alerting_rules.yml: |\n    groups:\n      - name: payments\n        rules:\n"
+        "          - alert: PaymentsErrors\n            expr: rate(http_requests_total{code=~\"5..\"}[5m]) > 1\n"
+        "            for: 5m\n            labels: {severity: critical}\n"
+        "  prometheus.yml: |\n    global: {scrape_interval: 30s}\n"
+        "  broken.rules: |\n    groups: [\n")
+    result = run_scan(tmp_path, select=["PM050"])
+    assert not result.errors
+    [f] = result.findings
+    assert (f.file, f.line, f.column) == ("cm.yaml", 9, 11)  # the first character of the alert's line
+    assert f.resource == "PrometheusRuleFile/monitoring/prometheus-server:alerting_rules.yml"

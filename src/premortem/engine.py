@@ -168,6 +168,7 @@ def load_unit(unit: disc.Unit, root: str, config: Config, helm_values: list) -> 
                     texts.append((disc.rel_of(path, root), text))
         from .parse import alertmanager, prometheus  # PromQL and embedded Alertmanager files that do not parse
 
+        out.resources.extend(prometheus.embedded_rule_files(out.resources))  # rule files in ConfigMaps
         out.errors.extend(prometheus.expr_errors(out.resources) + alertmanager.config_errors(out.resources))
         from .parse.grafana import embedded_dashboards  # dashboards in ConfigMaps and grafana-operator CRs
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ..model import Origin, Resource, ScanError
+from ..model import Origin, Resource, ScanError, Source
 
 RULE_FILE = "PrometheusRuleFile"
 RULE_KINDS = ("PrometheusRule", "VMRule")  # Kubernetes kinds whose spec.groups hold rule groups
@@ -282,3 +282,44 @@ def from_plain_doc(doc, file: str, origin: Origin | None, index: int) -> list:
     return [Resource(format="prometheus", kind=RULE_FILE, name=file, namespace="", data=doc.data, file=file,
                      line=doc.line, positions=doc.positions, key_positions=doc.key_positions,
                      origin=origin or Origin("file", file), doc_index=index)]
+
+
+RULE_FILE_KEYS = (".yml", ".yaml", ".rules", ".rules.yml", ".rules.yaml")
+
+
+def embedded_rule_files(resources: list) -> list:
+    """Rule files held in ConfigMap values (`alerting_rules.yml: |` as the prometheus-community chart
+    and plain Prometheus deployments mount them): one PrometheusRuleFile Resource each, whose
+    positions point into the ConfigMap (the line inside a block scalar; the key for other forms)."""
+    from .yamldoc import load_all
+
+    out = []
+    for res in resources:
+        if res.format != "kubernetes" or res.kind != "ConfigMap":
+            continue
+        data = res.get(("data",))
+        for key, text in (data.items() if isinstance(data, dict) else ()):
+            if not (str(key).endswith(RULE_FILE_KEYS) and isinstance(text, str) and "groups" in text
+                    and "expr" in text):
+                continue
+            docs, err = load_all(text)
+            if err is not None or not docs or not is_rule_file(docs[0].data):
+                continue
+            doc, key_src = docs[0], res.locate(("data", key))
+            block = "\n" in text and res.locator is None  # a literal block: its lines are the file's lines
+
+            def locate(path, key=False, doc=doc, key_src=key_src, block=block):
+                if not block:
+                    return key_src
+                table = doc.key_positions if key else doc.positions
+                p = tuple(path)
+                while p and p not in table:
+                    p = p[:-1]
+                line, col = table.get(p, (1, 1))
+                return Source(key_src.file, key_src.line + line, 0)  # column 0: the start of that line
+
+            out.append(Resource(format="prometheus", kind=RULE_FILE, name=f"{res.namespace or '-'}/{res.name}:{key}",
+                                namespace=res.namespace, data=doc.data, file=key_src.file, line=key_src.line,
+                                origin=res.origin, locator=locate))
+    return out
+
