@@ -4,7 +4,7 @@
 
 Scale 1 is 89 `.tf` files and 7,763 lines, about that repository's size: a root module (main.tf,
 variables.tf with ~150 variables, outputs.tf, versions.tf, node_groups.tf), 4 sub-modules under
-modules/ (each main/variables/outputs/versions), and ~12 examples/ that call the root module with
+modules/ (each main/variables/outputs/versions/iam), and 16 examples/ that call the root module with
 inputs, locals, for_each maps, dynamic blocks, jsonencode'd IAM policies and templates. A few
 misconfigurations are planted (a public endpoint without CIDRs, a database port open to the world,
 a hard-coded password, a backend without locking); the rest is clean. Deterministic per seed.
