@@ -619,14 +619,7 @@ class _Py:
             rec["kwargs"][k.arg] = cut(self.src(k.value))
             self.at(("calls", cid, "kwargs", k.arg), k.value)
         refs = [r for a in (*node.args, *(k.value for k in node.keywords)) for r in self.refs(a)]
-        if refs:
-            rec["refs"] = refs[:MAX_REFS]
-        if self.guards:
-            rec["guards"] = [list(g) for g in self.guards]
-        if self.retry_loop:
-            rec["retry_loop"] = True
-        if self.except_var:
-            rec["except"] = self.except_var
+        call_context(rec, refs, self)
         self.expr(node.func)
         for a in node.args:
             self.expr(a)
@@ -641,3 +634,16 @@ def parse_code(kind: str, text: str, rel: str) -> tuple[list, list]:
     from .appcode_js import parse_javascript
 
     return parse_javascript(text, rel)
+
+
+def call_context(rec: dict, refs: list, walker) -> None:
+    """What a call record keeps of where it sits (both languages): the names its arguments are built
+    from, the conditions it runs under, a hand-written retry loop around it, the enclosing except."""
+    if refs:
+        rec["refs"] = refs[:MAX_REFS]
+    if walker.guards:
+        rec["guards"] = [list(g) for g in walker.guards]
+    if walker.retry_loop:
+        rec["retry_loop"] = True
+    if walker.except_var:
+        rec["except"] = walker.except_var

@@ -16,6 +16,7 @@ from .appcode import (
     MAX_REFS,
     ROUTE_REGISTRARS,
     Summary,
+    call_context,
     cut,
 )
 
@@ -510,14 +511,7 @@ class _Js:
         if objects:
             rec["objects"] = objects
         refs = [r for a in items for r in self.refs(a)]
-        if refs:
-            rec["refs"] = refs[:MAX_REFS]
-        if self.guards:
-            rec["guards"] = [list(g) for g in self.guards]
-        if self.retry_loop:
-            rec["retry_loop"] = True
-        if self.except_var:
-            rec["except"] = self.except_var
+        call_context(rec, refs, self)
         self.visit(fn)
         # callbacks are named after the call that takes them: app.get('/pay', (req, res) => ...)
         last = text.rsplit(".", 1)[-1]
